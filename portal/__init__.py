@@ -1,0 +1,96 @@
+"""AnyTrack / Spot customer portal."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import ConfigError, instance_path, load_config
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: object = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, errors, commands.
+
+    ``config`` is a :class:`portal.config.Config` instance or class, an environment name,
+    or ``None`` for ``PORTAL_ENV``.
+
+    :raises ConfigError: when the configuration is incomplete (production without secrets).
+    """
+    cfg = load_config(config)
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=str(instance_path()),
+    )
+    cfg.finalise(instance_path())
+    app.config.from_object(cfg)
+    app.config["ENV_NAME"] = cfg.ENV_NAME
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions, the database pragmas, logging, headers and templates."""
+    from portal import database, models, templating  # noqa: F401 - models: full metadata
+    from portal.auth.sessions import load_user_from_session
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.logs import configure_logging
+    from portal.security import register_security
+
+    proxies = int(app.config.get("PORTAL_TRUSTED_PROXIES", 0) or 0)
+    if proxies:
+        # Only as many X-Forwarded-* hops as there are real proxies in front of us.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    configure_logging(app)
+    db.init_app(app)
+    database.configure_engines(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Seoul")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = None  # the server-side session table does this job
+    login_manager.user_loader(load_user_from_session)
+    register_security(app)
+    templating.register(app)
+
+
+def _select_locale() -> str:
+    lang = request.cookies.get("lang", "")
+    return lang if lang in ("ko", "en") else "ko"
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every blueprint; none declares its own template or static folder."""
+    from portal.account import bp as account_bp
+    from portal.account import views as _account_views  # noqa: F401 - attaches routes
+    from portal.auth import bp as auth_bp
+    from portal.auth import views as _auth_views  # noqa: F401
+    from portal.main import bp as main_bp
+    from portal.main import views as _main_views  # noqa: F401
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+
+
+def register_errors(app: Flask) -> None:
+    from portal.errors import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)

@@ -1,0 +1,122 @@
+"""Field rules for customer data (SPEC §1), shared by every form and command.
+
+Each function returns the normalised value or raises :class:`FieldInvalid` with a message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from portal.account import messages as m
+from portal.dbtypes import kst_today
+
+LOGIN_ID_RE = re.compile(r"[a-z0-9_]{4,20}")
+POSTAL_RE = re.compile(r"[0-9]{5}")
+# Weights of the Korean business registration number check digit (국세청 검증 규칙).
+_BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
+
+
+class FieldInvalid(ValueError):
+    """A field value breaks its rule; ``message`` is user-facing."""
+
+    def __init__(self, message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+def clean_text(value: str | None, *, max_length: int, required: bool = True) -> str:
+    """Trim, NFC-normalise, refuse control characters and over-long text."""
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in text):
+        raise FieldInvalid(m.CONTROL_CHARACTERS)
+    if required and not text:
+        raise FieldInvalid(m.REQUIRED)
+    if len(text) > max_length:
+        raise FieldInvalid(m.TOO_LONG % {"max": max_length})
+    return text
+
+
+def login_id(value: str | None) -> str:
+    """Login IDs are case-insensitive: stored lower-cased."""
+    text = (value or "").strip().lower()
+    if not LOGIN_ID_RE.fullmatch(text):
+        raise FieldInvalid(m.LOGIN_ID_FORMAT)
+    return text
+
+
+def email(value: str | None) -> str:
+    text = clean_text(value, max_length=254)
+    try:
+        # No DNS lookups: deliverability checks would leak the address and stall the form.
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise FieldInvalid(m.EMAIL_INVALID) from exc
+    return result.normalized
+
+
+def phone(value: str | None, *, member_type: str) -> str:
+    """E.164. General members: a Korean number. Overseas: any country, with its code."""
+    text = clean_text(value, max_length=30)
+    # Full-width digits and plus (typed on Korean IMEs) become ASCII.
+    text = unicodedata.normalize("NFKC", text)
+    if member_type == "overseas" and not text.startswith("+"):
+        raise FieldInvalid(m.PHONE_INTERNATIONAL)
+    try:
+        number = phonenumbers.parse(text, "KR" if member_type == "general" else None)
+    except phonenumbers.NumberParseException as exc:
+        raise FieldInvalid(m.PHONE_INVALID) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise FieldInvalid(m.PHONE_INVALID)
+    if member_type == "general" and number.country_code != 82:
+        raise FieldInvalid(m.PHONE_NOT_KR)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def postal_code(value: str | None) -> str:
+    text = unicodedata.normalize("NFKC", (value or "").strip())
+    if not POSTAL_RE.fullmatch(text):
+        raise FieldInvalid(m.POSTAL_CODE_INVALID)
+    return text
+
+
+def country(value: str | None) -> str:
+    text = (value or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", text) or text == "KR":
+        raise FieldInvalid(m.COUNTRY_INVALID)
+    return text
+
+
+def birth_date(value: str | date | None) -> date:
+    if isinstance(value, date):
+        parsed = value
+    else:
+        try:
+            parsed = date.fromisoformat(unicodedata.normalize("NFKC", (value or "").strip()))
+        except ValueError as exc:
+            raise FieldInvalid(m.BIRTH_DATE_INVALID) from exc
+    if parsed >= kst_today() or parsed.year < 1900:
+        raise FieldInvalid(m.BIRTH_DATE_INVALID)
+    return parsed
+
+
+def business_number_ok(digits: str) -> bool:
+    """The check digit rule of the 10-digit business registration number."""
+    if not re.fullmatch(r"[0-9]{10}", digits):
+        return False
+    nums = [int(ch) for ch in digits]
+    total = sum(n * w for n, w in zip(nums[:9], _BRN_WEIGHTS, strict=True))
+    total += (nums[8] * 5) // 10
+    return (10 - total % 10) % 10 == nums[9]
+
+
+def business_number(value: str | None) -> str:
+    """Accepts ``123-45-67890`` or ``1234567890``; stores the 10 digits."""
+    text = unicodedata.normalize("NFKC", (value or "").strip()).replace("-", "")
+    if not business_number_ok(text):
+        raise FieldInvalid(m.BUSINESS_NUMBER_INVALID)
+    return text

@@ -1,0 +1,28 @@
+"""Labels of security events as the customer reads them at /account/history."""
+
+from flask_babel import lazy_gettext as _l
+
+EVENT_LABELS = {
+    "login_success": _l("로그인 성공"),
+    "login_failure": _l("로그인 실패"),
+    "account_locked": _l("계정 잠김 (비밀번호 연속 실패)"),
+    "second_factor_failure": _l("2단계 인증 실패"),
+    "card_locked": _l("보안카드 잠김"),
+    "otp_locked": _l("OTP 잠김"),
+    "otp_enrolled": _l("OTP 등록"),
+    "recovery_codes_generated": _l("복구 코드 발급"),
+    "recovery_code_used": _l("복구 코드 사용"),
+    "card_issued": _l("보안카드 발급"),
+    "password_changed": _l("비밀번호 변경"),
+    "account_activated": _l("첫 로그인 완료"),
+    "logout": _l("로그아웃"),
+    "session_ended": _l("다른 기기 로그아웃"),
+    "session_expired": _l("세션 만료"),
+    "reauth_success": _l("비밀번호 재확인"),
+    "reauth_failure": _l("비밀번호 재확인 실패"),
+    "profile_updated": _l("회원 정보 변경"),
+}
+
+
+def event_label(kind: str) -> str:
+    return str(EVENT_LABELS.get(kind, kind))

@@ -1,0 +1,123 @@
+"""Security cards (보안카드): issue, challenge, verify.
+
+The challenge follows the Korean banks' 2+2 rule: the first two digits of code i and the last
+two digits of code j (i ≠ j) — four digits, about 13 bits. That is weak on its own, so:
+the challenge is pinned server-side until it is answered (a guesser cannot reload until a
+pair they know comes up), a pair answered once is never asked again (a shoulder-surfed answer
+cannot be replayed), and five consecutive wrong answers lock the card, so a guesser's chance
+per card is at most 5 in 10,000. It is the second factor, behind the password.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from portal.account.models import Customer
+from portal.auth.errors import CardExhausted, CardLocked, CardMissing, WrongCardCode
+from portal.auth.models import CardUsedPair, SecurityCard
+from portal.dbtypes import utcnow
+from portal.extensions import db
+from portal.security import decrypt, encrypt
+
+
+def _new_serial() -> str:
+    # 12 random digits in groups, as printed on the card; unique index guards collisions.
+    digits = "".join(str(secrets.randbelow(10)) for _ in range(12))
+    return f"{digits[:4]}-{digits[4:8]}-{digits[8:]}"
+
+
+def issue_card(customer: Customer) -> tuple[SecurityCard, list[str]]:
+    """Issue a new card, revoking the old one (and so clearing its lock).
+
+    Returns the card and its codes in order (``codes[0]`` is code number 1); the plain codes
+    leave this function only to be printed once.
+    """
+    now = utcnow()
+    db.session.execute(
+        update(SecurityCard)
+        .where(SecurityCard.customer_id == customer.id, SecurityCard.revoked_at.is_(None))
+        .values(revoked_at=now, challenge_first=None, challenge_last=None)
+    )
+    count = current_app.config["PORTAL_CARD_CODES"]
+    codes = [f"{secrets.randbelow(10_000):04d}" for _ in range(count)]
+    card = SecurityCard(
+        customer_id=customer.id,
+        serial=_new_serial(),
+        codes_encrypted=encrypt(json.dumps(codes)),
+        issued_at=now,
+    )
+    db.session.add(card)
+    db.session.flush()
+    return card, codes
+
+
+def active_card(customer_id: int) -> SecurityCard | None:
+    """The customer's current (unrevoked) card, if any."""
+    stmt = select(SecurityCard).where(
+        SecurityCard.customer_id == customer_id, SecurityCard.revoked_at.is_(None)
+    )
+    return db.session.scalars(stmt).first()
+
+
+def card_codes(card: SecurityCard) -> list[str]:
+    return json.loads(decrypt(card.codes_encrypted))
+
+
+def current_challenge(card: SecurityCard) -> tuple[int, int]:
+    """The pinned challenge (code numbers from 1), drawn once and kept until answered.
+
+    :raises CardLocked: when the card is locked.
+    :raises CardExhausted: when every pair has been used.
+    """
+    if card.locked_at is not None:
+        raise CardLocked()
+    if card.challenge_first is not None and card.challenge_last is not None:
+        return card.challenge_first, card.challenge_last
+    count = current_app.config["PORTAL_CARD_CODES"]
+    used = {
+        (row.first_index, row.last_index)
+        for row in db.session.scalars(select(CardUsedPair).where(CardUsedPair.card_id == card.id))
+    }
+    free = [
+        (i, j)
+        for i in range(1, count + 1)
+        for j in range(1, count + 1)
+        if i != j and (i, j) not in used
+    ]
+    if not free:
+        raise CardExhausted()
+    first, last = free[secrets.randbelow(len(free))]
+    card.challenge_first, card.challenge_last = first, last
+    db.session.flush()
+    return first, last
+
+
+def verify_card(card: SecurityCard, code_first: str, code_last: str) -> None:
+    """Check an answer to the pinned challenge; a failure is counted, a success consumed.
+
+    :raises CardLocked: the card is (or has just become) locked.
+    :raises WrongCardCode: the answer is wrong; ``failures`` says how many in a row.
+    """
+    first, last = current_challenge(card)
+    codes = card_codes(card)
+    expected = codes[first - 1][:2] + codes[last - 1][2:]
+    given = (code_first or "") + (code_last or "")
+    # compare_digest on equal-type strings: no early exit on the first wrong digit.
+    if hmac.compare_digest(expected.encode(), given.encode()):
+        card.failed_attempts = 0
+        card.challenge_first = card.challenge_last = None
+        db.session.add(CardUsedPair(card_id=card.id, first_index=first, last_index=last))
+        db.session.flush()
+        return
+    card.failed_attempts += 1
+    if card.failed_attempts >= current_app.config["PORTAL_CARD_MAX_FAILURES"]:
+        card.locked_at = utcnow()
+        db.session.flush()
+        raise CardLocked(just_locked=True)
+    db.session.flush()
+    raise WrongCardCode(card.failed_attempts)

@@ -1,0 +1,90 @@
+"""The sign-in exception tree: services raise these, views turn them into messages."""
+
+from __future__ import annotations
+
+
+class AuthError(Exception):
+    """Base of every sign-in failure."""
+
+
+class InvalidCredentials(AuthError):
+    """Unknown login ID or wrong password (deliberately indistinguishable)."""
+
+
+class AccountLocked(AuthError):
+    """Too many password failures; told only after a correct password."""
+
+    def __init__(self, seconds_left: int) -> None:
+        super().__init__("account locked")
+        self.seconds_left = seconds_left
+
+
+class PasswordRejected(AuthError):
+    """A new password breaks the rules; ``problems`` lists the messages."""
+
+    def __init__(self, problems: list) -> None:
+        super().__init__("password rejected")
+        self.problems = problems
+
+
+class PendingLoginExpired(AuthError):
+    """Step 2 came too late, or without step 1."""
+
+
+class SecondFactorError(AuthError):
+    """Base of second-factor failures."""
+
+
+class CardMissing(SecondFactorError):
+    """No active card."""
+
+
+class CardLocked(SecondFactorError):
+    """Five wrong answers in a row; only a reissued card unlocks."""
+
+    def __init__(self, just_locked: bool = False) -> None:
+        super().__init__("card locked")
+        self.just_locked = just_locked
+
+
+class CardExhausted(SecondFactorError):
+    """Every code pair of the card has been used."""
+
+
+class WrongCardCode(SecondFactorError):
+    def __init__(self, failures: int) -> None:
+        super().__init__("wrong card code")
+        self.failures = failures
+
+
+class OtpNotEnrolled(SecondFactorError):
+    """No confirmed OTP credential."""
+
+
+class OtpLocked(SecondFactorError):
+    def __init__(self, seconds_left: int, just_locked: bool = False) -> None:
+        super().__init__("otp locked")
+        self.seconds_left = seconds_left
+        self.just_locked = just_locked
+
+
+class OtpReplay(SecondFactorError):
+    """A code from an already used time step."""
+
+
+class WrongOtp(SecondFactorError):
+    def __init__(self, failures: int) -> None:
+        super().__init__("wrong otp")
+        self.failures = failures
+
+
+class WrongRecoveryCode(AuthError):
+    """Unknown or already used recovery code."""
+
+
+class ReauthFailed(AuthError):
+    """Wrong password at re-authentication."""
+
+
+class ActivationRequired(AuthError):
+    """First login: the new password must be set before the second factor."""

@@ -1,0 +1,55 @@
+"""Sign-in forms: shape only (lengths, digits); every rule is in the services."""
+
+from __future__ import annotations
+
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
+
+from portal.auth import messages as m
+from portal.forms import ShapeForm, ascii_digits, strip
+
+_REQUIRED = "필수 항목입니다."
+
+
+class LoginForm(ShapeForm):
+    login_id = StringField(filters=[strip], validators=[DataRequired(_REQUIRED), Length(max=40)])
+    # Long passwords are accepted up to 128 characters; longer input is refused in shape.
+    password = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=128)])
+
+
+class CardForm(ShapeForm):
+    code_first = StringField(
+        filters=[ascii_digits], validators=[InputRequired(), Regexp(r"^[0-9]{2}$")]
+    )
+    code_last = StringField(
+        filters=[ascii_digits], validators=[InputRequired(), Regexp(r"^[0-9]{2}$")]
+    )
+
+    format_message = m.CARD_FORMAT
+
+
+class OtpForm(ShapeForm):
+    otp = StringField(filters=[ascii_digits], validators=[InputRequired(), Regexp(r"^[0-9]{6}$")])
+
+    format_message = m.OTP_FORMAT
+
+
+class RecoveryForm(ShapeForm):
+    recovery_code = StringField(
+        filters=[strip], validators=[InputRequired(_REQUIRED), Length(min=10, max=20)]
+    )
+
+
+class NewPasswordForm(ShapeForm):
+    password = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=200)])
+    password_confirm = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=200)])
+
+
+class ChangePasswordForm(ShapeForm):
+    current_password = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=200)])
+    new_password = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=200)])
+    new_password_confirm = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=200)])
+
+
+class ReauthForm(ShapeForm):
+    password = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=200)])

@@ -1,0 +1,53 @@
+"""User-facing messages of sign-in, in Korean (the msgid) with English in the catalog."""
+
+from flask_babel import lazy_gettext as _l
+
+PASSWORD_TOO_SHORT = _l("비밀번호는 8자 이상이어야 합니다.")
+PASSWORD_TOO_LONG = _l("비밀번호는 128자 이하여야 합니다.")
+PASSWORD_CLASSES = _l(
+    "비밀번호는 영문 대문자·소문자·숫자·특수문자 중 2종류 이상으로 10자 이상, "
+    "또는 3종류 이상으로 8자 이상이어야 합니다."
+)
+PASSWORD_CONTAINS_ID = _l("비밀번호에 아이디를 포함할 수 없습니다.")
+PASSWORD_COMMON = _l("너무 흔하거나 추측하기 쉬운 비밀번호입니다. 다른 비밀번호를 정해 주세요.")
+PASSWORD_MISMATCH = _l("새 비밀번호와 확인이 일치하지 않습니다.")
+PASSWORD_SAME = _l("새 비밀번호는 지금 비밀번호와 달라야 합니다.")
+
+BAD_CREDENTIALS = _l("아이디 또는 비밀번호가 올바르지 않습니다.")
+ACCOUNT_LOCKED = _l(
+    "비밀번호를 여러 번 잘못 입력하여 계정이 잠겼습니다. %(minutes)s분 뒤에 다시 시도해 주세요."
+)
+STEP2_EXPIRED = _l("인증 시간이 지났습니다. 처음부터 다시 로그인해 주세요.")
+LOGIN_FIRST = _l("먼저 아이디와 비밀번호로 로그인해 주세요.")
+
+CARD_WRONG = _l("보안카드 번호가 올바르지 않습니다. (%(count)s/%(limit)s회 실패)")
+CARD_FORMAT = _l("보안카드 번호는 각각 숫자 2자리로 입력해 주세요.")
+CARD_LOCKED = _l(
+    "보안카드 번호를 여러 번 잘못 입력하여 보안카드가 잠겼습니다. "
+    "다른 인증 수단을 쓰거나 고객센터에서 보안카드를 재발급받아 주세요."
+)
+CARD_MISSING = _l("사용할 수 있는 보안카드가 없습니다. 고객센터에 재발급을 요청해 주세요.")
+CARD_EXHAUSTED = _l("이 보안카드의 번호 조합을 모두 사용했습니다. 보안카드를 재발급받아 주세요.")
+
+OTP_WRONG = _l("OTP 번호가 올바르지 않습니다. (%(count)s/%(limit)s회 실패)")
+OTP_FORMAT = _l("OTP 번호는 숫자 6자리로 입력해 주세요.")
+OTP_REPLAY = _l("이미 사용한 OTP 번호입니다. 앱에 새 번호가 나오면 입력해 주세요.")
+OTP_LOCKED = _l("OTP 번호를 여러 번 잘못 입력하여 OTP가 잠겼습니다. %(minutes)s분 뒤에 다시 시도해 주세요.")
+OTP_NOT_ENROLLED = _l("OTP가 등록되어 있지 않습니다.")
+OTP_ENROLLED = _l("OTP가 등록되었습니다. 다음 로그인부터 OTP를 쓸 수 있습니다.")
+
+RECOVERY_WRONG = _l("복구 코드가 올바르지 않거나 이미 사용되었습니다.")
+RECOVERY_USED = _l("복구 코드로 로그인했습니다. 남은 복구 코드: %(count)s개")
+RECOVERY_REGENERATED = _l("새 복구 코드를 만들었습니다. 이전 코드는 더 이상 쓸 수 없습니다.")
+
+METHOD_UNAVAILABLE = _l("선택한 인증 수단을 사용할 수 없습니다.")
+SIGNED_IN = _l("로그인했습니다.")
+SIGNED_OUT = _l("로그아웃했습니다.")
+SESSION_ENDED = _l("세션을 종료했습니다.")
+SESSION_EXPIRED = _l("오랫동안 사용하지 않아 로그아웃되었습니다. 다시 로그인해 주세요.")
+ACTIVATED = _l("비밀번호를 설정했습니다. 이제 포털을 이용할 수 있습니다.")
+ACTIVATE_FIRST = _l("처음 로그인하셨습니다. 새 비밀번호를 정해 주세요.")
+REAUTH_NEEDED = _l("보안을 위해 비밀번호를 다시 입력해 주세요.")
+REAUTH_WRONG = _l("비밀번호가 올바르지 않습니다.")
+PASSWORD_CHANGED = _l("비밀번호를 바꿨습니다. 다른 기기의 로그인은 모두 종료되었습니다.")
+CURRENT_PASSWORD_WRONG = _l("지금 비밀번호가 올바르지 않습니다.")

@@ -1,0 +1,142 @@
+"""Second factors and server-side sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.account.models import Customer
+from portal.dbtypes import UTCDateTime, utcnow
+from portal.extensions import db
+
+
+class SecurityCard(db.Model):
+    """A security card (보안카드): a serial and N numbered 4-digit codes.
+
+    The codes are encrypted with the data keys: a 4-digit code has only 10,000 values, so a
+    hash would be reversed instantly by anyone holding the database. The pending challenge
+    lives on the card row (not the browser) so that reloads and other tabs see the same one.
+    """
+
+    __tablename__ = "security_cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    serial: Mapped[str] = mapped_column(String(20), unique=True)
+    codes_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    challenge_first: Mapped[int | None] = mapped_column(Integer)
+    challenge_last: Mapped[int | None] = mapped_column(Integer)
+
+    customer: Mapped[Customer] = relationship()
+    used_pairs: Mapped[list[CardUsedPair]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def __repr__(self) -> str:
+        return f"<SecurityCard {self.id}>"
+
+
+class CardUsedPair(db.Model):
+    """A (first, last) code pair answered correctly once; never asked again on that card."""
+
+    __tablename__ = "card_used_pairs"
+    __table_args__ = (UniqueConstraint("card_id", "first_index", "last_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("security_cards.id", ondelete="CASCADE"))
+    first_index: Mapped[int] = mapped_column(Integer)
+    last_index: Mapped[int] = mapped_column(Integer)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OtpCredential(db.Model):
+    """A TOTP secret (encrypted); usable only after ``confirmed_at`` is set.
+
+    A new secret waits in ``pending_secret_encrypted`` until a correct code confirms it, so a
+    customer who abandons re-enrolment keeps the OTP that works.
+    """
+
+    __tablename__ = "otp_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), unique=True
+    )
+    secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pending_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last accepted 30-second step: a code from that step (or older) is a replay.
+    last_used_step: Mapped[int | None] = mapped_column(Integer)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<OtpCredential {self.id}>"
+
+
+class RecoveryCode(db.Model):
+    """A single-use recovery code, stored only as a hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PendingLogin(db.Model):
+    """Step 1 passed, step 2 not yet: nothing is signed in while this row exists."""
+
+    __tablename__ = "pending_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    method: Mapped[str] = mapped_column(String(8), default="card")
+    # First login: set once the customer has replaced the staff-set password in this flow.
+    password_replaced: Mapped[bool] = mapped_column(default=False)
+
+    customer: Mapped[Customer] = relationship()
+
+
+class UserSession(db.Model):
+    """A signed-in session. The cookie carries a random token; only its hash is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the password was last typed in this session (re-authentication window).
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id}>"

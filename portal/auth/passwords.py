@@ -1,0 +1,99 @@
+"""Password hashing and the password rules of SPEC §2."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import unicodedata
+
+import bcrypt
+from flask import current_app
+from zxcvbn import zxcvbn
+
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+
+# bcrypt reads at most 72 bytes and bcrypt 5 raises beyond them; one Korean syllable is 3
+# bytes in UTF-8, so a 25-syllable passphrase would already be cut. We therefore never give
+# bcrypt the password itself: we NFKC-normalise it (so the same text typed on different
+# keyboards or systems matches), take HMAC-SHA256 under a fixed, versioned label, and hand
+# bcrypt the 44-byte base64 of that digest. Every byte of the password counts, the input
+# is ASCII without NUL bytes, and the label keeps these hashes apart from plain SHA-256
+# digests leaked elsewhere ("password shucking"). Changing the label needs a rehash on login.
+_PREHASH_LABEL = b"anytrack-portal/password/v1"
+
+
+def _prehash(password: str) -> bytes:
+    normalised = unicodedata.normalize("NFKC", password).encode("utf-8")
+    digest = hmac.new(_PREHASH_LABEL, normalised, hashlib.sha256).digest()
+    return base64.b64encode(digest)
+
+
+def hash_password(password: str, rounds: int | None = None) -> str:
+    """bcrypt hash of ``password`` at the configured cost."""
+    cost = rounds or current_app.config["BCRYPT_ROUNDS"]
+    return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds=cost)).decode("ascii")
+
+
+def check_password(password: str, password_hash: str) -> bool:
+    """Constant-time check of ``password`` against a stored bcrypt hash."""
+    if len(password) > MAX_LENGTH:
+        # Still do the work, so a long guess costs and times the same as any other.
+        dummy_check()
+        return False
+    try:
+        return bcrypt.checkpw(_prehash(password), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+@functools.lru_cache(maxsize=8)
+def _dummy_hash(rounds: int) -> bytes:
+    return bcrypt.hashpw(b"dummy-password-for-unknown-ids", bcrypt.gensalt(rounds=rounds))
+
+
+def dummy_check() -> None:
+    """Spend one bcrypt check's time, for unknown login IDs (no timing oracle)."""
+    bcrypt.checkpw(b"not-the-password", _dummy_hash(current_app.config["BCRYPT_ROUNDS"]))
+
+
+def password_problems(password: str, *, login_id: str = "", extra: tuple[str, ...] = ()) -> list[str]:
+    """Every rule ``password`` breaks, as message keys (empty when acceptable).
+
+    Rules (SPEC §2): 8–128 characters; at least 10 with 2 character classes or 8 with 3;
+    not containing the login ID; not a common password (zxcvbn score below 2).
+    """
+    from portal.auth import messages as m
+
+    problems: list[str] = []
+    if len(password) < MIN_LENGTH:
+        problems.append(m.PASSWORD_TOO_SHORT)
+        return problems
+    if len(password) > MAX_LENGTH:
+        problems.append(m.PASSWORD_TOO_LONG)
+        return problems
+    classes = _character_classes(password)
+    if not ((len(password) >= 10 and classes >= 2) or classes >= 3):
+        problems.append(m.PASSWORD_CLASSES)
+    lowered = password.casefold()
+    if login_id and login_id.casefold() in lowered:
+        problems.append(m.PASSWORD_CONTAINS_ID)
+    # zxcvbn knows common passwords, keyboard walks, dates and dictionary words; it only
+    # judges the first 100 characters, plenty for spotting "password123!".
+    if not problems:
+        result = zxcvbn(password[:100], user_inputs=[v for v in (login_id, *extra) if v])
+        if result["score"] < 2:
+            problems.append(m.PASSWORD_COMMON)
+    return problems
+
+
+def _character_classes(password: str) -> int:
+    lower = any(ch.islower() for ch in password)
+    upper = any(ch.isupper() for ch in password)
+    digit = any(ch.isdigit() for ch in password)
+    # Hangul and other letters without case count as their own class, like symbols do.
+    other = any(not (ch.isascii() and ch.isalnum()) and not ch.isspace() for ch in password)
+    other = other or any(ch.isspace() for ch in password)
+    return sum((lower, upper, digit, other))

@@ -1,0 +1,118 @@
+"""Server-side sessions: the cookie holds a random token; the row decides if it is alive."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, g, request
+from sqlalchemy import delete, select
+
+from portal.account.models import Customer
+from portal.auth.models import UserSession
+from portal.dbtypes import utcnow
+from portal.extensions import db
+from portal.security import keyed_hash
+
+# last_seen_at is written at most once a minute: idle timeouts stay accurate to a minute
+# without a database write on every page view.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def client_ip() -> str:
+    return (request.remote_addr or "")[:45]
+
+
+def client_agent() -> str:
+    return (request.user_agent.string or "")[:300]
+
+
+def create_session(customer: Customer, *, now: datetime | None = None) -> str:
+    """Open a new session for ``customer``; returns the token for the cookie."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    row = UserSession(
+        token_hash=keyed_hash(token),
+        customer_id=customer.id,
+        created_at=now,
+        last_seen_at=now,
+        authenticated_at=now,
+        ip=client_ip(),
+        user_agent=client_agent(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    customer.session_token = token
+    customer.current_session = row
+    return token
+
+
+def _expired(row: UserSession, now: datetime) -> str | None:
+    cfg = current_app.config
+    if now - row.created_at > timedelta(seconds=cfg["PORTAL_SESSION_ABSOLUTE_SECONDS"]):
+        return "absolute"
+    if now - row.last_seen_at > timedelta(seconds=cfg["PORTAL_SESSION_IDLE_SECONDS"]):
+        return "idle"
+    return None
+
+
+def load_user_from_session(token: str) -> Customer | None:
+    """Flask-Login's user loader: one query for session and customer together."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.scalars(
+        select(UserSession).where(UserSession.token_hash == keyed_hash(token))
+    ).first()
+    if row is None:
+        return None
+    now = utcnow()
+    reason = _expired(row, now)
+    if reason:
+        from portal.audit.services import record_event
+
+        record_event("session_expired", customer_id=row.customer_id, detail=reason)
+        db.session.delete(row)
+        db.session.commit()
+        g.session_expired = True
+        return None
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
+        row.last_seen_at = now
+        # The loader runs before the view (see portal.auth.views.load_current_user), so this
+        # commit carries only the touch.
+        db.session.commit()
+    customer = row.customer
+    customer.session_token = token
+    customer.current_session = row
+    return customer
+
+
+def end_session(row: UserSession) -> None:
+    """Delete a session row: its cookie is dead from now on."""
+    db.session.delete(row)
+    db.session.flush()
+
+
+def end_other_sessions(customer: Customer, keep: UserSession | None) -> int:
+    """End every session of ``customer`` except ``keep``; returns how many ended."""
+    stmt = delete(UserSession).where(UserSession.customer_id == customer.id)
+    if keep is not None:
+        stmt = stmt.where(UserSession.id != keep.id)
+    result = db.session.execute(stmt)
+    return result.rowcount or 0
+
+
+def sessions_of(customer_id: int) -> list[UserSession]:
+    stmt = (
+        select(UserSession)
+        .where(UserSession.customer_id == customer_id)
+        .order_by(UserSession.last_seen_at.desc())
+        .limit(50)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def reauth_due(row: UserSession, *, now: datetime | None = None) -> bool:
+    """True when the password was last entered longer ago than PORTAL_REAUTH_SECONDS."""
+    now = now or utcnow()
+    window = timedelta(seconds=current_app.config["PORTAL_REAUTH_SECONDS"])
+    return now - row.authenticated_at > window

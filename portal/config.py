@@ -1,0 +1,233 @@
+"""Configuration classes, read from the environment (names in CONTRACT.md).
+
+Secrets come only from the environment or from files under ``instance/``; there is no
+fallback string in code. Development makes its own secrets once and keeps them in
+``instance/`` so that sessions and encrypted data survive a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+class ConfigError(RuntimeError):
+    """The configuration is incomplete or unsafe; the message is one line for operators."""
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
+def _normalise_db_url(url: str) -> str:
+    # Operators paste ``postgres://`` or ``postgresql://`` URLs; we drive PostgreSQL with
+    # psycopg 3, whose SQLAlchemy dialect name must be spelled out.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def validate_data_keys(keys: list[str], source: str) -> list[str]:
+    """Check each data key is a Fernet key (url-safe base64 of 32 bytes)."""
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key.encode())
+        except ValueError as exc:
+            raise ConfigError(
+                f"{source}: key #{index + 1} is not a url-safe base64 32-byte key"
+            ) from exc
+    return keys
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = None
+    PORTAL_DATA_KEYS: list[str] = []
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    SESSION_COOKIE_NAME = "portal_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PREFERRED_URL_SCHEME = "http"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+
+    WTF_CSRF_ENABLED = True
+    # The CSRF token lives as long as the session; the server-side session has its own limits.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = True
+
+    BABEL_DEFAULT_LOCALE = "ko"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
+    PORTAL_LANGUAGES = ("ko", "en")
+
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "fixed-window"
+    RATELIMIT_LOGIN = "10 per minute"
+
+    JSON_LOGS = False
+    HSTS = False
+
+    def __init__(self) -> None:
+        # Read at instantiation, not import, so tests and processes can set the environment.
+        self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(
+            os.environ.get("DATABASE_URL", "") or self.default_database_url()
+        )
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.BCRYPT_ROUNDS = _env_int("BCRYPT_ROUNDS", 12)
+        self.TRUSTED_HOSTS = _env_list("PORTAL_TRUSTED_HOSTS") or None
+        self.PORTAL_SESSION_IDLE_SECONDS = _env_int("PORTAL_SESSION_IDLE_SECONDS", 1800)
+        self.PORTAL_SESSION_ABSOLUTE_SECONDS = _env_int("PORTAL_SESSION_ABSOLUTE_SECONDS", 43200)
+        self.PORTAL_LOGIN_MAX_FAILURES = _env_int("PORTAL_LOGIN_MAX_FAILURES", 5)
+        self.PORTAL_LOCKOUT_SECONDS = _env_int("PORTAL_LOCKOUT_SECONDS", 1800)
+        self.PORTAL_REAUTH_SECONDS = _env_int("PORTAL_REAUTH_SECONDS", 300)
+        self.PORTAL_CARD_CODES = _env_int("PORTAL_CARD_CODES", 35)
+        self.PORTAL_CARD_MAX_FAILURES = _env_int("PORTAL_CARD_MAX_FAILURES", 5)
+        self.PORTAL_OTP_MAX_FAILURES = _env_int("PORTAL_OTP_MAX_FAILURES", 5)
+        self.PORTAL_OTP_LOCK_SECONDS = _env_int("PORTAL_OTP_LOCK_SECONDS", 900)
+        self.PORTAL_STEP2_SECONDS = _env_int("PORTAL_STEP2_SECONDS", 300)
+        self.PERMANENT_SESSION_LIFETIME = self.PORTAL_SESSION_ABSOLUTE_SECONDS
+        self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(self.SQLALCHEMY_DATABASE_URI)
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
+        keys = _env_list("PORTAL_DATA_KEYS")
+        self.PORTAL_DATA_KEYS = validate_data_keys(keys, "PORTAL_DATA_KEYS") if keys else []
+
+    def default_database_url(self) -> str:
+        return "sqlite:///" + str(instance_path() / "portal.sqlite3")
+
+    @staticmethod
+    def engine_options(url: str) -> dict:
+        if url.startswith("sqlite"):
+            # One connection per thread; busy_timeout (set per connection) waits for writers.
+            return {"connect_args": {"timeout": 10}}
+        return {"pool_pre_ping": True, "pool_recycle": 1800}
+
+    def finalise(self, instance: Path) -> None:
+        """Fill in or check the secrets once the instance folder is known."""
+        if not self.SECRET_KEY or not self.PORTAL_DATA_KEYS:
+            raise ConfigError("SECRET_KEY and PORTAL_DATA_KEYS must be set")
+
+
+class DevelopmentConfig(Config):
+    """A developer's machine: makes and keeps its own secrets under ``instance/``."""
+
+    ENV_NAME = "development"
+    BCRYPT_ROUNDS_DEFAULT = 12
+
+    def finalise(self, instance: Path) -> None:
+        instance.mkdir(parents=True, exist_ok=True)
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _read_or_create(instance / "secret_key", secrets.token_hex(32))
+        if not self.PORTAL_DATA_KEYS:
+            key = _read_or_create(instance / "data_keys", Fernet.generate_key().decode())
+            self.PORTAL_DATA_KEYS = validate_data_keys(
+                [k.strip() for k in key.split(",") if k.strip()], str(instance / "data_keys")
+            )
+
+
+class ProductionConfig(Config):
+    """Production: refuses to start without real secrets, serves HTTPS-only cookies."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    JSON_LOGS = True
+    HSTS = True
+
+    def default_database_url(self) -> str:
+        raise ConfigError("DATABASE_URL must be set in production")
+
+    def finalise(self, instance: Path) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("SECRET_KEY", self.SECRET_KEY),
+                ("PORTAL_DATA_KEYS", self.PORTAL_DATA_KEYS),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"production needs {' and '.join(missing)} in the environment; refusing to start"
+            )
+        if len(self.SECRET_KEY or "") < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+
+
+class TestingConfig(Config):
+    """The test suite: fast bcrypt, CSRF still on (tests go through the real forms)."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.BCRYPT_ROUNDS = _env_int("BCRYPT_ROUNDS", 4)
+        self.SECRET_KEY = self.SECRET_KEY or secrets.token_hex(32)
+        self.PORTAL_DATA_KEYS = self.PORTAL_DATA_KEYS or [Fernet.generate_key().decode()]
+
+    def finalise(self, instance: Path) -> None:
+        return None
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def instance_path() -> Path:
+    """The instance folder: ``PORTAL_INSTANCE_PATH`` or ``instance/`` at the project root."""
+    configured = os.environ.get("PORTAL_INSTANCE_PATH")
+    if configured:
+        return Path(configured).resolve()
+    return Path(__file__).resolve().parent.parent / "instance"
+
+
+def load_config(config: object = None) -> Config:
+    """Build the config object: an explicit one, a name, or ``PORTAL_ENV``."""
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, type) and issubclass(config, Config):
+        return config()
+    name = config if isinstance(config, str) else os.environ.get("PORTAL_ENV", "development")
+    try:
+        cls = CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigError(
+            f"PORTAL_ENV must be one of {', '.join(CONFIGS)}, got {name!r}"
+        ) from exc
+    return cls()
+
+
+def _read_or_create(path: Path, fresh: str) -> str:
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    # Written with owner-only permissions: these are the keys to every session and card.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(fresh + "\n")
+    return fresh

@@ -1,0 +1,101 @@
+"""Error pages: Korean first, a reference id, never a stack trace, SQL or secret."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, render_template, request
+from flask.globals import request_ctx
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+TITLES = {
+    400: _l("잘못된 요청입니다"),
+    403: _l("접근 권한이 없습니다"),
+    404: _l("페이지를 찾을 수 없습니다"),
+    405: _l("허용되지 않는 요청 방식입니다"),
+    409: _l("다른 곳에서 먼저 변경되었습니다"),
+    413: _l("보낸 내용이 너무 큽니다"),
+    429: _l("요청이 너무 많습니다"),
+    500: _l("일시적인 오류가 발생했습니다"),
+}
+
+MESSAGES = {
+    400: _l("요청을 처리할 수 없습니다. 입력 내용을 확인한 뒤 다시 시도해 주세요."),
+    403: _l("이 페이지를 볼 수 있는 권한이 없습니다."),
+    404: _l("주소가 바뀌었거나 없는 페이지입니다. 주소를 다시 확인해 주세요."),
+    405: _l("이 주소는 해당 방식의 요청을 받지 않습니다."),
+    409: _l("화면을 연 뒤 정보가 바뀌었습니다. 최신 내용을 확인한 뒤 다시 저장해 주세요."),
+    413: _l("보낸 내용이 너무 큽니다. 내용을 줄여 다시 시도해 주세요."),
+    429: _l("짧은 시간에 요청이 너무 많았습니다. 잠시 후 다시 시도해 주세요."),
+    500: _l("잠시 후 다시 시도해 주세요. 문제가 계속되면 고객센터에 참조 번호를 알려 주세요."),
+}
+
+CSRF_MESSAGE = _l(
+    "보안 확인 정보가 없거나 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요."
+)
+
+
+def render_error(code: int, message: str | None = None, **context):
+    """Render the error page for ``code`` with the request's reference id."""
+    code = code if code in TITLES else 500
+    # A request with an untrusted Host header has no URL adapter: the full layout cannot
+    # build its links, so such requests get a bare page (and no link shaped by that host).
+    template = "errors/error.html" if request_ctx.url_adapter is not None else "errors/bare.html"
+    body = render_template(
+        template,
+        code=code,
+        title=TITLES[code],
+        message=message or MESSAGES[code],
+        reference=g.get("request_id", "-"),
+        **context,
+    )
+    return body, code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        current_app.logger.warning("CSRF refused: %s", exc.description)
+        return render_error(400, str(CSRF_MESSAGE))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        if code >= 500:
+            current_app.logger.error("HTTP %s on %s", code, request.path)
+        response_body, status = render_error(code)
+        response = current_app.make_response((response_body, code if code in TITLES else status))
+        if code == 429:
+            retry = getattr(exc, "retry_after", None) or _retry_after_from(exc)
+            if retry:
+                response.headers["Retry-After"] = str(retry)
+        if code == 405 and exc.get_headers():
+            for name, value in exc.get_headers():
+                if name.lower() == "allow":
+                    response.headers["Allow"] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def unhandled(exc: Exception):
+        if isinstance(exc, HTTPException):  # pragma: no cover - handled above
+            return http_error(exc)
+        # The traceback goes to the log (with the request id), never to the page.
+        current_app.logger.exception("Unhandled error on %s", request.path)
+        _rollback_quietly()
+        return render_error(InternalServerError.code)
+
+
+def _retry_after_from(exc: HTTPException) -> int | None:
+    response = getattr(exc, "response", None)
+    if response is not None and response.headers.get("Retry-After"):
+        return response.headers["Retry-After"]
+    return None
+
+
+def _rollback_quietly() -> None:
+    from portal.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001,S110 - the page must render even if the DB is gone
+        pass

@@ -1,0 +1,46 @@
+"""Extension objects, created unbound and initialised in ``create_app``."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Deterministic constraint names, so that migrations can drop and alter them by name on both
+# SQLite (batch mode) and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def _client_ip() -> str:
+    # request.remote_addr is already the client address: ProxyFix (configured by trusted
+    # proxy count) rewrites it; forged X-Forwarded-For headers are never read here.
+    return get_remote_address() or request.remote_addr or "unknown"
+
+
+# Limits are declared on the views; storage comes from RATELIMIT_STORAGE_URI (memory for one
+# process, Redis when several workers or hosts share the counters).
+limiter = Limiter(key_func=_client_ip, default_limits=[])

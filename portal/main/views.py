@@ -1,0 +1,42 @@
+"""Public pages: home, health check, language switch."""
+
+from __future__ import annotations
+
+from flask import abort, make_response, redirect, render_template, request
+from sqlalchemy import text
+
+from portal.extensions import db, limiter
+from portal.main import bp
+from portal.policy.services import latest_notices
+from portal.security import safe_next_url
+
+
+@bp.get("/")
+def home():
+    return render_template("main/home.html", notices=latest_notices(limit=5))
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    # Touches the database: a load balancer must stop sending traffic when it is gone.
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        db.session.rollback()
+        return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@bp.post("/language")
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang not in ("ko", "en"):
+        abort(400)
+    response = make_response(redirect(safe_next_url(request.form.get("next"), default="/")))
+    # A preference, not a secret: readable by the server only, one year.
+    response.set_cookie(
+        "lang", lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+        secure=request.is_secure,
+    )
+    return response

@@ -1,0 +1,29 @@
+"""Import every model module so the metadata is complete (migrations, tests)."""
+
+from portal.account.models import Customer, LoginId, ServiceLine
+from portal.admin.models import Staff
+from portal.audit.models import SecurityEvent
+from portal.auth.models import (
+    CardUsedPair,
+    OtpCredential,
+    PendingLogin,
+    RecoveryCode,
+    SecurityCard,
+    UserSession,
+)
+from portal.policy.models import Notice
+
+__all__ = [
+    "CardUsedPair",
+    "Customer",
+    "LoginId",
+    "Notice",
+    "OtpCredential",
+    "PendingLogin",
+    "RecoveryCode",
+    "SecurityCard",
+    "SecurityEvent",
+    "ServiceLine",
+    "Staff",
+    "UserSession",
+]

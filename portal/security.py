@@ -1,0 +1,142 @@
+"""Response headers, safe redirects, and the data-key crypto helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import Flask, current_app, g, request
+from flask_login import current_user
+
+# No inline script or style anywhere (templates use static files), so the policy needs no
+# 'unsafe-inline'. Inline SVG (OTP QR codes) is markup, not script, and is allowed.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+# Pages under these prefixes carry forms with CSRF tokens or personal data: never cached.
+PRIVATE_PREFIXES = ("/account", "/billing", "/admin", "/login", "/reauth", "/logout")
+
+
+def set_security_headers(response):
+    """Attach the baseline headers of SPEC §8 to every response."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    if current_app.config.get("HSTS"):
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if _is_private_response():
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    request_id = getattr(g, "request_id", None)
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    return response
+
+
+def _is_private_response() -> bool:
+    if request.path.startswith(PRIVATE_PREFIXES):
+        return True
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 - a broken session must not break the headers
+        return True
+
+
+def register_security(app: Flask) -> None:
+    app.after_request(set_security_headers)
+
+
+def safe_next_url(target: str | None, default: str = "/account") -> str:
+    """Return ``target`` only if it is a local path on this site, else ``default``.
+
+    Refuses scheme-relative (``//evil``), backslash tricks (``/\\evil``, which browsers
+    normalise to ``//``), any scheme (``javascript:``), control characters, and anything
+    that does not start with a single slash.
+    """
+    if not target or len(target) > 2000:
+        return default
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return default
+    if "\\" in target:
+        return default
+    if not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+# --- data-key crypto ---------------------------------------------------------------
+
+
+def _fernet() -> MultiFernet:
+    # Newest key first: it encrypts; every key decrypts, so old keys keep working until a
+    # rotation (``rotate_token``) re-encrypts the data under the newest one.
+    keys = current_app.config["PORTAL_DATA_KEYS"]
+    return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
+
+
+def encrypt(plaintext: str) -> bytes:
+    """Encrypt a string with the newest data key."""
+    return _fernet().encrypt(plaintext.encode("utf-8"))
+
+
+def decrypt(token: bytes) -> str:
+    """Decrypt a value written by :func:`encrypt` with any configured data key.
+
+    :raises InvalidToken: when no configured key opens it.
+    """
+    return _fernet().decrypt(bytes(token)).decode("utf-8")
+
+
+def rotate_token(token: bytes) -> bytes:
+    """Re-encrypt ``token`` under the newest data key."""
+    return _fernet().rotate(bytes(token))
+
+
+def keyed_hash(value: str) -> str:
+    """HMAC-SHA256 of ``value`` under the secret key (tokens, recovery codes)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def mask(value: str | None, visible: int = 4) -> str:
+    """Mask all but the last ``visible`` characters: ``*******1234``."""
+    if not value:
+        return ""
+    if len(value) <= visible:
+        return "*" * len(value)
+    return "*" * (len(value) - visible) + value[-visible:]
+
+
+__all__ = [
+    "CSP",
+    "InvalidToken",
+    "decrypt",
+    "encrypt",
+    "keyed_hash",
+    "mask",
+    "register_security",
+    "rotate_token",
+    "safe_next_url",
+    "set_security_headers",
+]

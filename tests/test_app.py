@@ -1,0 +1,207 @@
+"""The foundation: configuration, headers, errors, CSRF, cookies, health."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from cryptography.fernet import Fernet
+
+from portal import ConfigError, create_app
+from portal.config import ProductionConfig
+from tests.conftest import ROOT, csrf_from
+
+BASELINE = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def assert_baseline_headers(response):
+    for name, value in BASELINE.items():
+        assert response.headers.get(name) == value, name
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert re.fullmatch(r"[0-9a-f]{16}", response.headers["X-Request-ID"])
+
+
+def test_home_page_in_korean_with_headers(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="ko">' in html
+    assert "개인정보 처리방침" in html and "/privacy" in html
+    assert "/login" in html
+    assert "등록된 공지사항이 없습니다" in html
+    assert_baseline_headers(response)
+    # A public page: no Strict-Transport-Security outside production.
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_home_lists_latest_notices(app, client, db):
+    from portal.policy.models import Notice
+
+    db.session.add(Notice(title="서비스 점검 안내", body_md="점검"))
+    db.session.commit()
+    assert "서비스 점검 안내" in client.get("/").get_data(as_text=True)
+
+
+def test_unknown_url_gives_korean_404_with_reference(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "페이지를 찾을 수 없습니다" in html
+    assert response.headers["X-Request-ID"] in html
+    assert_baseline_headers(response)
+
+
+def test_500_page_has_reference_and_no_traceback(app_factory):
+    app = app_factory()
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret-internal-detail")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "일시적인 오류가 발생했습니다" in html
+    assert "secret-internal-detail" not in html and "Traceback" not in html
+    assert response.headers["X-Request-ID"] in html
+    assert_baseline_headers(response)
+
+
+def test_post_without_csrf_token_is_refused(client):
+    response = client.post("/login", data={"login_id": "someone", "password": "x" * 12})
+    assert response.status_code == 400
+    assert "보안 확인 정보가 없거나 만료되었습니다" in response.get_data(as_text=True)
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"
+
+
+def test_language_switch_to_english(client):
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_refuses_offsite_next(client):
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    response = client.post(
+        "/language", data={"csrf_token": token, "lang": "en", "next": "//evil.example"}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_untrusted_host_is_refused(config, app_factory):
+    config.TRUSTED_HOSTS = ["portal.example.kr"]
+    app = app_factory(config)
+    client = app.test_client()
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "portal.example.kr"}).status_code == 200
+
+
+def _production_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PORTAL_DATA_KEYS")}
+    env.update({"PORTAL_ENV": "production", "DATABASE_URL": "sqlite:///:memory:"})
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("extra", "missing"),
+    [
+        ({}, "SECRET_KEY and PORTAL_DATA_KEYS"),
+        ({"PORTAL_DATA_KEYS": Fernet.generate_key().decode()}, "SECRET_KEY"),
+        ({"SECRET_KEY": "k" * 40}, "PORTAL_DATA_KEYS"),
+    ],
+)
+def test_production_refuses_to_start_without_secrets(extra, missing, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=_production_env(PORTAL_INSTANCE_PATH=str(tmp_path), **extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert missing in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_a_bad_data_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///:memory:")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("PORTAL_DATA_KEYS", "not-a-key")
+    with pytest.raises(ConfigError, match="PORTAL_DATA_KEYS"):
+        create_app(ProductionConfig)
+
+
+def test_development_keeps_its_own_secrets(monkeypatch, tmp_path, app_factory):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PORTAL_DATA_KEYS", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/dev.sqlite3")
+    first = app_factory("development")
+    second = app_factory("development")
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["PORTAL_DATA_KEYS"] == second.config["PORTAL_DATA_KEYS"]
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.fixture
+def production_app(monkeypatch, tmp_path, database_url, app_factory):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("BCRYPT_ROUNDS", "4")
+    return app_factory("production")
+
+
+def test_production_cookie_flags_and_hsts(production_app):
+    client = production_app.test_client()
+    response = client.get("/login", base_url="https://localhost")
+    assert response.status_code == 200
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_production_logs_are_json_lines_without_secrets(production_app):
+    import io
+
+    stream = io.StringIO()
+    production_app.logger.handlers[0].setStream(stream)
+    client = production_app.test_client()
+    client.get("/login?password=hunter2", base_url="https://localhost")
+    err = stream.getvalue()
+    line = next(l for l in err.splitlines() if '"path": "/login"' in l)
+    import json
+
+    entry = json.loads(line)
+    assert re.fullmatch(r"[0-9a-f]{16}", entry["request_id"])
+    assert "hunter2" not in err
+
+
+def test_login_page_is_not_cached(client):
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
