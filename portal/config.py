@@ -58,10 +58,10 @@ class Config:
 
     ENV_NAME = "base"
     SECRET_KEY: str | None = None
-    PORTAL_DATA_KEYS: list[str] = []
+    PORTAL_DATA_KEYS: tuple[str, ...] | list[str] = ()
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict | None = None
 
     SESSION_COOKIE_NAME = "portal_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -217,9 +217,7 @@ def load_config(config: object = None) -> Config:
     try:
         cls = CONFIGS[name]
     except KeyError as exc:
-        raise ConfigError(
-            f"PORTAL_ENV must be one of {', '.join(CONFIGS)}, got {name!r}"
-        ) from exc
+        raise ConfigError(f"PORTAL_ENV must be one of {', '.join(CONFIGS)}, got {name!r}") from exc
     return cls()
 
 

@@ -13,54 +13,128 @@ from portal.auth import cards, otp
 from portal.extensions import db
 from portal.security import decrypt
 
-DEMO_PASSWORD = "Gps-Portal-2026!"
-STAFF_PASSWORD = "Staff-Console-2026!"
+# Demo sign-ins are printed by `flask demo load`; they exist only in development data.
+DEMO_PASSWORD = "Gps-Portal-2026!"  # noqa: S105
+STAFF_PASSWORD = "Staff-Console-2026!"  # noqa: S105
 
 DEMO_CUSTOMERS = [
     NewCustomer(
-        login_id="kim_minsu", name="김민수", email="minsu.kim@example.kr",
-        phone="010-1234-5678", member_type="general", customer_type="individual",
-        birth_date="1985-04-12", postal_code="04524", address="서울특별시 중구 세종대로 110",
-        username="민수", password=DEMO_PASSWORD, second_factor="card", activated=True,
+        login_id="kim_minsu",
+        name="김민수",
+        email="minsu.kim@example.kr",
+        phone="010-1234-5678",
+        member_type="general",
+        customer_type="individual",
+        birth_date="1985-04-12",
+        postal_code="04524",
+        address="서울특별시 중구 세종대로 110",
+        username="민수",
+        password=DEMO_PASSWORD,
+        second_factor="card",
+        activated=True,
         lines=[
-            {"service": "anytrack", "plan": "애니트랙 베이직", "device_label": "차량 1",
-             "device_number": "AT-20931", "activated_on": date(2023, 3, 2)},
-            {"service": "spot", "plan": "스팟 라이트", "device_label": "아이 가방",
-             "device_number": "SP-55120", "activated_on": date(2024, 1, 15)},
+            {
+                "service": "anytrack",
+                "plan": "애니트랙 베이직",
+                "device_label": "차량 1",
+                "device_number": "AT-20931",
+                "activated_on": date(2023, 3, 2),
+            },
+            {
+                "service": "spot",
+                "plan": "스팟 라이트",
+                "device_label": "아이 가방",
+                "device_number": "SP-55120",
+                "activated_on": date(2024, 1, 15),
+            },
         ],
     ),
     NewCustomer(
-        login_id="lee_seoyeon", name="이서연", email="seoyeon.lee@example.kr",
-        phone="010-9876-5432", member_type="general", customer_type="individual",
-        birth_date="1992-11-03", postal_code="48058", address="부산광역시 해운대구 센텀중앙로 79",
-        username="서연", password=DEMO_PASSWORD, second_factor="otp", activated=True,
-        lines=[{"service": "spot", "plan": "스팟 스탠다드", "device_label": "반려견",
-                "device_number": "SP-77031", "activated_on": date(2024, 6, 1)}],
-    ),
-    NewCustomer(
-        login_id="arion_logis", name="아리온물류(주)", email="billing@arion-logis.example.kr",
-        phone="02-6309-6800", member_type="general", customer_type="business",
-        business_number="1248100998", postal_code="07299",
-        address="서울특별시 영등포구 경인로 775", username="아리온물류",
-        password=DEMO_PASSWORD, second_factor="card", activated=True,
+        login_id="lee_seoyeon",
+        name="이서연",
+        email="seoyeon.lee@example.kr",
+        phone="010-9876-5432",
+        member_type="general",
+        customer_type="individual",
+        birth_date="1992-11-03",
+        postal_code="48058",
+        address="부산광역시 해운대구 센텀중앙로 79",
+        username="서연",
+        password=DEMO_PASSWORD,
+        second_factor="otp",
+        activated=True,
         lines=[
-            {"service": "anytrack", "plan": "애니트랙 비즈 50", "device_label": "화물차 1-50",
-             "device_number": "AT-B0001", "activated_on": date(2022, 9, 1)},
+            {
+                "service": "spot",
+                "plan": "스팟 스탠다드",
+                "device_label": "반려견",
+                "device_number": "SP-77031",
+                "activated_on": date(2024, 6, 1),
+            }
         ],
     ),
     NewCustomer(
-        login_id="park_abroad", name="박지훈", email="jihoon.park@example.com",
-        phone="+1 415 555 2671", member_type="overseas", customer_type="individual",
-        birth_date="1979-02-28", country="US", address="500 Howard St, San Francisco, CA 94105",
-        username="Jihoon", password=DEMO_PASSWORD, second_factor="card", activated=True,
-        lines=[{"service": "anytrack", "plan": "애니트랙 글로벌", "device_label": "캠핑카",
-                "device_number": "AT-G7710", "activated_on": date(2025, 5, 20)}],
+        login_id="arion_logis",
+        name="아리온물류(주)",
+        email="billing@arion-logis.example.kr",
+        phone="02-6309-6800",
+        member_type="general",
+        customer_type="business",
+        business_number="1248100998",
+        postal_code="07299",
+        address="서울특별시 영등포구 경인로 775",
+        username="아리온물류",
+        password=DEMO_PASSWORD,
+        second_factor="card",
+        activated=True,
+        lines=[
+            {
+                "service": "anytrack",
+                "plan": "애니트랙 비즈 50",
+                "device_label": "화물차 1-50",
+                "device_number": "AT-B0001",
+                "activated_on": date(2022, 9, 1),
+            },
+        ],
     ),
     NewCustomer(
-        login_id="choi_newbie", name="최하늘", email="haneul.choi@example.kr",
-        phone="010-2222-3333", member_type="general", customer_type="individual",
-        birth_date="2000-07-07", postal_code="34126", address="대전광역시 유성구 대학로 99",
-        username="하늘", password=DEMO_PASSWORD, second_factor="card", activated=False,
+        login_id="park_abroad",
+        name="박지훈",
+        email="jihoon.park@example.com",
+        phone="+1 415 555 2671",
+        member_type="overseas",
+        customer_type="individual",
+        birth_date="1979-02-28",
+        country="US",
+        address="500 Howard St, San Francisco, CA 94105",
+        username="Jihoon",
+        password=DEMO_PASSWORD,
+        second_factor="card",
+        activated=True,
+        lines=[
+            {
+                "service": "anytrack",
+                "plan": "애니트랙 글로벌",
+                "device_label": "캠핑카",
+                "device_number": "AT-G7710",
+                "activated_on": date(2025, 5, 20),
+            }
+        ],
+    ),
+    NewCustomer(
+        login_id="choi_newbie",
+        name="최하늘",
+        email="haneul.choi@example.kr",
+        phone="010-2222-3333",
+        member_type="general",
+        customer_type="individual",
+        birth_date="2000-07-07",
+        postal_code="34126",
+        address="대전광역시 유성구 대학로 99",
+        username="하늘",
+        password=DEMO_PASSWORD,
+        second_factor="card",
+        activated=False,
     ),
 ]
 
@@ -85,10 +159,17 @@ def load_demo() -> list[dict]:
         if credential is not None and credential.secret_encrypted is not None:
             entry["otp_secret"] = decrypt(credential.secret_encrypted)
         sign_ins.append(entry)
-    if db.session.scalars(select(Staff).where(Staff.login_id == "admin")).first() is None:
-        staff, secret = create_staff(
+    staff = db.session.scalars(select(Staff).where(Staff.login_id == "admin")).first()
+    if staff is None:
+        staff, _ = create_staff(
             login_id="admin", name="관리자", role="admin", password=STAFF_PASSWORD
         )
-        sign_ins.append({"who": "staff (admin)", "login_id": staff.login_id,
-                         "password": STAFF_PASSWORD, "otp_secret": secret})
+    sign_ins.append(
+        {
+            "who": "staff (admin)",
+            "login_id": staff.login_id,
+            "password": STAFF_PASSWORD,
+            "otp_secret": decrypt(staff.otp_secret_encrypted),
+        }
+    )
     return sign_ins

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
@@ -95,7 +97,6 @@ def _retry_after_from(exc: HTTPException) -> int | None:
 def _rollback_quietly() -> None:
     from portal.extensions import db
 
-    try:
+    # The page must render even if the database itself is what failed.
+    with contextlib.suppress(Exception):
         db.session.rollback()
-    except Exception:  # noqa: BLE001,S110 - the page must render even if the DB is gone
-        pass

@@ -56,7 +56,7 @@ def _is_private_response() -> bool:
         return True
     try:
         return bool(current_user and current_user.is_authenticated)
-    except Exception:  # noqa: BLE001 - a broken session must not break the headers
+    except Exception:
         return True
 
 

@@ -67,7 +67,7 @@ def database(request, tmp_path_factory):
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable: {exc}")

@@ -195,7 +195,7 @@ def test_production_logs_are_json_lines_without_secrets(production_app):
     client = production_app.test_client()
     client.get("/login?password=hunter2", base_url="https://localhost")
     err = stream.getvalue()
-    line = next(l for l in err.splitlines() if '"path": "/login"' in l)
+    line = next(row for row in err.splitlines() if '"path": "/login"' in row)
     import json
 
     entry = json.loads(line)

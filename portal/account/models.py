@@ -82,7 +82,7 @@ class Customer(UserMixin, db.Model):
         order_by="ServiceLine.id",
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a dict
 
     @property
     def login_id(self) -> str:

@@ -18,9 +18,7 @@ class Staff(db.Model):
 
     __tablename__ = "staff"
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('support', 'billing', 'privacy_officer', 'admin')", name="role"
-        ),
+        CheckConstraint("role IN ('support', 'billing', 'privacy_officer', 'admin')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,9 +21,7 @@ class SecurityEvent(db.Model):
     __table_args__ = (Index("ix_security_events_customer_created", "customer_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE")
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(String(500), default="")
     ip: Mapped[str] = mapped_column(String(45), default="")

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from portal.account.models import Customer
-from portal.auth.errors import CardExhausted, CardLocked, CardMissing, WrongCardCode
+from portal.auth.errors import CardExhausted, CardLocked, WrongCardCode
 from portal.auth.models import CardUsedPair, SecurityCard
 from portal.dbtypes import utcnow
 from portal.extensions import db

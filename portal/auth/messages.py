@@ -32,7 +32,9 @@ CARD_EXHAUSTED = _l("이 보안카드의 번호 조합을 모두 사용했습니
 OTP_WRONG = _l("OTP 번호가 올바르지 않습니다. (%(count)s/%(limit)s회 실패)")
 OTP_FORMAT = _l("OTP 번호는 숫자 6자리로 입력해 주세요.")
 OTP_REPLAY = _l("이미 사용한 OTP 번호입니다. 앱에 새 번호가 나오면 입력해 주세요.")
-OTP_LOCKED = _l("OTP 번호를 여러 번 잘못 입력하여 OTP가 잠겼습니다. %(minutes)s분 뒤에 다시 시도해 주세요.")
+OTP_LOCKED = _l(
+    "OTP 번호를 여러 번 잘못 입력하여 OTP가 잠겼습니다. %(minutes)s분 뒤에 다시 시도해 주세요."
+)
 OTP_NOT_ENROLLED = _l("OTP가 등록되어 있지 않습니다.")
 OTP_ENROLLED = _l("OTP가 등록되었습니다. 다음 로그인부터 OTP를 쓸 수 있습니다.")
 

@@ -131,7 +131,11 @@ def verify_otp(credential: OtpCredential, code: str, *, now: datetime | None = N
         raise OtpNotEnrolled()
     _check_lock(credential, now)
     step = _matching_step(secret_of(credential), code, now)
-    if step is not None and credential.last_used_step is not None and step <= credential.last_used_step:
+    if (
+        step is not None
+        and credential.last_used_step is not None
+        and step <= credential.last_used_step
+    ):
         raise OtpReplay()
     if step is None:
         _count_failure(credential, now)

@@ -59,7 +59,9 @@ def dummy_check() -> None:
     bcrypt.checkpw(b"not-the-password", _dummy_hash(current_app.config["BCRYPT_ROUNDS"]))
 
 
-def password_problems(password: str, *, login_id: str = "", extra: tuple[str, ...] = ()) -> list[str]:
+def password_problems(
+    password: str, *, login_id: str = "", extra: tuple[str, ...] = ()
+) -> list[str]:
     """Every rule ``password`` breaks, as message keys (empty when acceptable).
 
     Rules (SPEC §2): 8–128 characters; at least 10 with 2 character classes or 8 with 3;

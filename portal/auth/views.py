@@ -336,9 +336,7 @@ def logout():
 @bp.route("/reauth", methods=["GET", "POST"])
 @login_required
 def reauth():
-    next_url = safe_next_url(
-        request.values.get("next"), default=url_for("account.dashboard")
-    )
+    next_url = safe_next_url(request.values.get("next"), default=url_for("account.dashboard"))
     error = None
     status = 200
     if request.method == "POST":
@@ -455,9 +453,7 @@ def enrol_otp():
         db.session.commit()
     uri = otp.provisioning_uri(secret, customer.login_id)
     return (
-        render_template(
-            "auth/enrol_otp.html", secret=secret, qr_svg=otp.qr_svg(uri), error=error
-        ),
+        render_template("auth/enrol_otp.html", secret=secret, qr_svg=otp.qr_svg(uri), error=error),
         status,
     )
 

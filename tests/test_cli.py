@@ -1,0 +1,170 @@
+"""Command line of CONTRACT.md: customers create, cards issue, demo load, staff create."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from portal.account.models import Customer, LoginId
+
+BASE_ARGS = [
+    "customers",
+    "create",
+    "--login-id",
+    "Park_Cli",
+    "--name",
+    "박씨엘",
+    "--email",
+    "cli@example.kr",
+    "--phone",
+    "010-5555-1234",
+    "--birth-date",
+    "1988-08-08",
+    "--postal-code",
+    "06236",
+    "--address",
+    "서울 강남구 테헤란로 152",
+    "--password",
+    "Trk-Portal-7731!",
+]
+
+
+def test_customers_create_json_card_shape(runner):
+    result = runner.invoke(args=[*BASE_ARGS, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"login_id", "security_card"}
+    assert data["login_id"] == "park_cli"  # login IDs are case-insensitive, stored lower
+    card = data["security_card"]
+    assert set(card) == {"serial", "codes"}
+    assert len(card["codes"]) == 35
+    assert all(len(c) == 4 and c.isdigit() for c in card["codes"])
+
+
+def test_customers_create_json_otp_shape(runner):
+    result = runner.invoke(args=[*BASE_ARGS, "--second-factor", "otp", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"login_id", "otp_secret"}
+    assert len(data["otp_secret"]) >= 16
+
+
+def test_card_codes_are_encrypted_at_rest(runner, db):
+    result = runner.invoke(args=[*BASE_ARGS, "--json"])
+    codes = json.loads(result.output)["security_card"]["codes"]
+    from portal.auth.models import SecurityCard
+
+    stored = db.session.scalars(select(SecurityCard)).one().codes_encrypted
+    assert not any(code.encode() in stored for code in codes[:5])
+
+
+def test_login_id_reuse_is_refused_even_after_retirement(runner, db):
+    assert runner.invoke(args=BASE_ARGS).exit_code == 0
+    again = runner.invoke(args=[*BASE_ARGS[:3], "PARK_CLI", *BASE_ARGS[4:]])
+    assert again.exit_code != 0
+    assert "login_id" in again.output
+    # Withdrawal deletes the customer but the register keeps the ID for ever.
+    customer = db.session.scalars(select(Customer)).one()
+    register = customer.login
+    db.session.delete(customer)
+    from portal.dbtypes import utcnow
+
+    register.retired_at = utcnow()
+    db.session.commit()
+    assert db.session.scalars(select(LoginId)).one().login_id == "park_cli"
+    third = runner.invoke(args=BASE_ARGS)
+    assert third.exit_code != 0
+    assert len(third.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (("--email", "not-an-email"), "email"),
+        (("--phone", "12"), "phone"),
+        (("--postal-code", "1234"), "postal_code"),
+        (("--login-id", "ab"), "login_id"),
+        (("--password", "password"), "password"),
+        (("--birth-date", "2999-01-01"), "birth_date"),
+    ],
+)
+def test_customers_create_bad_input_one_line(runner, db, change, field):
+    args = list(BASE_ARGS)
+    index = args.index(change[0])
+    args[index + 1] = change[1]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert len(result.output.strip().splitlines()) == 1
+    assert field in result.output
+    assert db.session.scalars(select(Customer)).first() is None
+
+
+def test_business_customer_needs_valid_check_digit(runner):
+    args = [a for a in BASE_ARGS if a not in ("--birth-date", "1988-08-08")]
+    bad = runner.invoke(
+        args=[*args, "--customer-type", "business", "--business-number", "1248100997"]
+    )
+    assert bad.exit_code != 0 and "business_number" in bad.output
+    good = runner.invoke(
+        args=[*args, "--customer-type", "business", "--business-number", "124-81-00998"]
+    )
+    assert good.exit_code == 0, good.output
+
+
+def test_overseas_member_takes_international_phone(runner):
+    args = [a for a in BASE_ARGS if a not in ("--postal-code", "06236")]
+    args[args.index("--phone") + 1] = "+1 415 555 2671"
+    result = runner.invoke(args=[*args, "--member-type", "overseas", "--country", "US"])
+    assert result.exit_code == 0, result.output
+
+
+def test_cards_issue_revokes_old_card(runner, db):
+    first = json.loads(runner.invoke(args=[*BASE_ARGS, "--json"]).output)
+    result = runner.invoke(args=["cards", "issue", "park_cli", "--json"])
+    assert result.exit_code == 0, result.output
+    second = json.loads(result.output)
+    assert second["serial"] != first["security_card"]["serial"]
+    from portal.auth.models import SecurityCard
+
+    cards = db.session.scalars(select(SecurityCard).order_by(SecurityCard.id)).all()
+    assert cards[0].revoked_at is not None and cards[1].revoked_at is None
+
+
+def test_cards_issue_unknown_login(runner):
+    result = runner.invoke(args=["cards", "issue", "nobody_here"])
+    assert result.exit_code != 0
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_demo_load_is_idempotent(runner, db):
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "kim_minsu" in first.output and "admin" in first.output
+    count = len(db.session.scalars(select(Customer)).all())
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0
+    db.session.expire_all()
+    assert len(db.session.scalars(select(Customer)).all()) == count
+    assert "kim_minsu" in second.output and "admin" in second.output
+
+
+def test_staff_create_json(runner):
+    result = runner.invoke(
+        args=[
+            "staff",
+            "create",
+            "--login-id",
+            "ops_kim",
+            "--name",
+            "김운영",
+            "--role",
+            "support",
+            "--password",
+            "Ops-Console-2026!",
+            "--json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.output)) == {"login_id", "otp_secret"}
