@@ -1,0 +1,217 @@
+"""Production over real HTTPS: gunicorn with a throwaway self-signed certificate.
+
+Python's cookie jar never sends ``Secure`` cookies over plain http://, so the only honest
+test of production cookies is a TLS server. This signs a customer in end to end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import ROOT
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+FLASK = Path(sys.executable).parent / "flask"
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def https_server(tmp_path):
+    if not GUNICORN.exists():
+        pytest.fail("gunicorn is not installed in the environment")
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": "p" * 48,
+        "PORTAL_DATA_KEYS": Fernet.generate_key().decode(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
+        "BCRYPT_ROUNDS": "4",
+        "PORTAL_TRUSTED_HOSTS": "127.0.0.1",
+        "FLASK_APP": "wsgi",
+    }
+    subprocess.run([FLASK, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    created = subprocess.run(
+        [
+            FLASK,
+            "customers",
+            "create",
+            "--login-id",
+            "tls_user",
+            "--name",
+            "김보안",
+            "--email",
+            "tls@example.kr",
+            "--phone",
+            "010-2345-6789",
+            "--birth-date",
+            "1991-03-03",
+            "--postal-code",
+            "04524",
+            "--address",
+            "서울 중구",
+            "--password",
+            "Tls-Portal-2026!",
+            "--activated",
+            "--json",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    codes = json.loads(created.stdout)["security_card"]["codes"]
+    cert, key = _self_signed(tmp_path)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            GUNICORN,
+            "--certfile",
+            str(cert),
+            "--keyfile",
+            str(key),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"https://127.0.0.1:{port}"
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", context=context, timeout=2)
+            break
+        except (urllib.error.URLError, ConnectionError, OSError):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("gunicorn did not start: " + proc.stdout.read().decode()[-2000:])
+            time.sleep(0.2)
+    yield base, context, codes
+    proc.terminate()
+    proc.wait(timeout=15)
+    proc.stdout.close()
+
+
+def test_production_signs_in_over_https_with_secure_cookies(https_server):
+    base, context, codes = https_server
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=context),
+        urllib.request.HTTPCookieProcessor(jar),
+        _NoRedirect,
+    )
+
+    def call(path: str, data: dict | None = None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        # Browsers send a same-origin Referer on HTTPS; Flask-WTF's strict SSL check needs it.
+        headers = {"Referer": base + path} if data is not None else {}
+        request = urllib.request.Request(base + path, data=body, headers=headers)
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status, response.headers, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers, exc.read().decode()
+
+    status, headers, html = call("/login")
+    assert status == 200
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+    cookie = next(c for c in jar if c.name == "portal_session")
+    assert cookie.secure
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    status, headers, _ = call(
+        "/login", {"csrf_token": token, "login_id": "tls_user", "password": "Tls-Portal-2026!"}
+    )
+    assert status == 302 and headers["Location"] == "/login/verify"
+    status, _, html = call("/login/verify")
+    challenge = re.search(r'data-first-index="(\d+)" data-last-index="(\d+)"', html)
+    first, last = map(int, challenge.groups())
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    answer = {
+        "csrf_token": token,
+        "code_first": codes[first - 1][:2],
+        "code_last": codes[last - 1][2:],
+    }
+    status, headers, _ = call("/login/verify", answer)
+    assert status == 302 and headers["Location"] == "/account"
+    status, headers, html = call("/account")
+    assert status == 200 and "김보안님" in html
+    assert headers["Cache-Control"] == "no-store"
+    # A forged Host header is refused, never used to build a link.
+    request = urllib.request.Request(base + "/", headers={"Host": "evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(request, timeout=10)
+    assert refused.value.code == 400
+
+
+def test_post_without_referer_over_https_is_refused(https_server):
+    base, context, _ = https_server
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+    request = urllib.request.Request(base + "/login", data=b"login_id=x&password=y")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(request, timeout=10)
+    assert refused.value.code == 400
