@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 
 from portal import ConfigError, create_app
 from portal.config import ProductionConfig
-from tests.conftest import ROOT, csrf_from
+from tests.conftest import ROOT
 
 BASELINE = {
     "X-Content-Type-Options": "nosniff",
@@ -90,19 +90,21 @@ def test_healthz(client):
 
 
 def test_language_switch_to_english(client):
-    token = csrf_from(client.get("/").get_data(as_text=True))
-    response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/"})
+    response = client.get("/language/en?next=/login")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/login"
     assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+    assert client.get("/language/fr").status_code == 404
 
 
 def test_language_switch_refuses_offsite_next(client):
-    token = csrf_from(client.get("/").get_data(as_text=True))
-    response = client.post(
-        "/language", data={"csrf_token": token, "lang": "en", "next": "//evil.example"}
-    )
+    response = client.get("/language/en?next=//evil.example")
     assert response.headers["Location"] == "/"
+
+
+def test_public_pages_set_no_cookie(client):
+    # No session, no CSRF token on public pages: they stay cacheable.
+    assert "Set-Cookie" not in client.get("/").headers
 
 
 def test_untrusted_host_is_refused(config, app_factory):

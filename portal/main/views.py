@@ -28,12 +28,13 @@ def healthz():
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-@bp.post("/language")
-def set_language():
-    lang = request.form.get("lang", "")
+@bp.get("/language/<lang>")
+def set_language(lang: str):
+    # A plain link, not a form: it only sets a display preference, and keeping CSRF tokens
+    # (and so a session cookie) off public pages lets browsers and proxies cache them.
     if lang not in ("ko", "en"):
-        abort(400)
-    response = make_response(redirect(safe_next_url(request.form.get("next"), default="/")))
+        abort(404)
+    response = make_response(redirect(safe_next_url(request.args.get("next"), default="/")))
     # A preference, not a secret: readable by the server only, one year.
     response.set_cookie(
         "lang",
