@@ -7,6 +7,7 @@ test of production cookies is a TLS server. This signs a customer in end to end.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import http.cookiejar
 import json
 import os
@@ -143,8 +144,8 @@ def https_server(tmp_path):
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(base + "/healthz", context=context, timeout=2)
-            break
+            with urllib.request.urlopen(base + "/healthz", context=context, timeout=2):
+                break
         except (urllib.error.URLError, ConnectionError, OSError):
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
@@ -154,6 +155,7 @@ def https_server(tmp_path):
     proc.terminate()
     proc.wait(timeout=15)
     proc.stdout.close()
+    gc.collect()  # close any socket urllib left to the garbage collector, inside this test
 
 
 def test_production_signs_in_over_https_with_secure_cookies(https_server):
@@ -174,7 +176,8 @@ def test_production_signs_in_over_https_with_secure_cookies(https_server):
             with opener.open(request, timeout=10) as response:
                 return response.status, response.headers, response.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.headers, exc.read().decode()
+            with exc:
+                return exc.code, exc.headers, exc.read().decode()
 
     status, headers, html = call("/login")
     assert status == 200
@@ -206,6 +209,7 @@ def test_production_signs_in_over_https_with_secure_cookies(https_server):
     with pytest.raises(urllib.error.HTTPError) as refused:
         opener.open(request, timeout=10)
     assert refused.value.code == 400
+    refused.value.close()
 
 
 def test_post_without_referer_over_https_is_refused(https_server):
@@ -215,3 +219,4 @@ def test_post_without_referer_over_https_is_refused(https_server):
     with pytest.raises(urllib.error.HTTPError) as refused:
         opener.open(request, timeout=10)
     assert refused.value.code == 400
+    refused.value.close()

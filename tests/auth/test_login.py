@@ -202,7 +202,12 @@ def test_card_locks_after_five_wrong_answers(client, auth, customer, db):
     html = client.get("/login/verify").get_data(as_text=True)
     assert "보안카드가 잠겼습니다" in html and "card-challenge" not in html
     code_first, code_last = customer.card_answer(*pair)
-    locked = post_form(client, "/login/verify", {"code_first": code_first, "code_last": code_last})
+    locked = post_form(
+        client,
+        "/login/verify",
+        {"code_first": code_first, "code_last": code_last},
+        page="/login",  # the locked page has no form of its own to take a token from
+    )
     assert locked.status_code == 200
     assert client.get("/account").status_code == 302
     assert events(db, "card_locked") == 1
