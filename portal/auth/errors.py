@@ -51,6 +51,11 @@ class CardExhausted(SecondFactorError):
     """Every code pair of the card has been used."""
 
 
+class StaleChallenge(SecondFactorError):
+    """The form answered a challenge that is no longer the pinned one (another tab, a
+    reissued card); not counted as a failure, since it is no guess at the current pair."""
+
+
 class WrongCardCode(SecondFactorError):
     def __init__(self, failures: int) -> None:
         super().__init__("wrong card code")

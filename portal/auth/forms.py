@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Regexp
+from wtforms import IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.auth import messages as m
 from portal.forms import ShapeForm, ascii_digits, strip
@@ -25,7 +25,16 @@ class CardForm(ShapeForm):
         filters=[ascii_digits], validators=[InputRequired(), Regexp(r"^[0-9]{2}$")]
     )
 
+    # The pair the page showed (optional): lets the server spot an answer from a stale tab.
+    challenge_first = IntegerField(validators=[Optional(), NumberRange(1, 999)])
+    challenge_last = IntegerField(validators=[Optional(), NumberRange(1, 999)])
+
     format_message = m.CARD_FORMAT
+
+    def shown(self) -> tuple[int, int] | None:
+        if self.challenge_first.data is None or self.challenge_last.data is None:
+            return None
+        return self.challenge_first.data, self.challenge_last.data
 
 
 class OtpForm(ShapeForm):

@@ -25,6 +25,7 @@ from portal.auth.errors import (
     PendingLoginExpired,
     ReauthFailed,
     SecondFactorError,
+    StaleChallenge,
     WrongRecoveryCode,
 )
 from portal.auth.models import PendingLogin, SecurityCard, UserSession
@@ -164,12 +165,24 @@ def card_challenge(pending: PendingLogin) -> tuple[int, int]:
     return cards.current_challenge(card_for(pending))
 
 
-def verify_card(pending: PendingLogin, *, code_first: str, code_last: str) -> str:
+def verify_card(
+    pending: PendingLogin,
+    *,
+    code_first: str,
+    code_last: str,
+    shown: tuple[int, int] | None = None,
+) -> str:
     """Step 2 with the card; on success the customer is signed in (returns the token).
 
+    ``shown`` is the challenge the form displayed, when it says so: an answer to another
+    pair is refused as stale without counting it.
+
+    :raises StaleChallenge: ``shown`` is not the pinned challenge.
     :raises CardMissing, CardLocked, CardExhausted, WrongCardCode: see :mod:`cards`.
     """
     card = card_for(pending)
+    if shown is not None and shown != cards.current_challenge(card):
+        raise StaleChallenge()
     try:
         cards.verify_card(card, code_first, code_last)
     except CardLocked as exc:

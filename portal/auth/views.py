@@ -36,6 +36,7 @@ from portal.auth.errors import (
     PendingLoginExpired,
     ReauthFailed,
     SecondFactorError,
+    StaleChallenge,
     WrongCardCode,
     WrongOtp,
     WrongRecoveryCode,
@@ -181,7 +182,10 @@ def verify():
             try:
                 if method == "card":
                     token = auth.verify_card(
-                        pending, code_first=form.code_first.data, code_last=form.code_last.data
+                        pending,
+                        code_first=form.code_first.data,
+                        code_last=form.code_last.data,
+                        shown=form.shown(),
                     )
                 else:
                     token = auth.verify_otp(pending, code=form.otp.data)
@@ -197,6 +201,8 @@ def verify():
                 }
             except OtpReplay:
                 error = m.OTP_REPLAY
+            except StaleChallenge:
+                error = m.CARD_STALE
             except (CardLocked, OtpLocked, CardMissing, CardExhausted, OtpNotEnrolled) as exc:
                 error = _factor_message(exc)
             except ActivationRequired:

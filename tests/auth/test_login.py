@@ -492,3 +492,32 @@ def test_dashboard_shows_previous_sign_in(client, auth, customer):
     auth.login(customer)
     html = client.get("/account").get_data(as_text=True)
     assert "IP 127.0.0.1" in html
+
+
+def test_stale_challenge_from_another_tab_is_not_counted(client, auth, customer, db, runner):
+    import json
+
+    auth.step_one(customer)
+    old = auth.challenge()
+    # Staff reissue the card while this tab still shows the old card's challenge.
+    customer.card_codes = json.loads(
+        runner.invoke(args=["cards", "issue", customer.login_id, "--json"]).output
+    )["codes"]
+    new = auth.challenge()
+    shown = old if old != new else (new[1], new[0])
+    code_first, code_last = customer.card_answer(*new)
+    response = post_form(
+        client,
+        "/login/verify",
+        {
+            "code_first": code_first,
+            "code_last": code_last,
+            "challenge_first": shown[0],
+            "challenge_last": shown[1],
+        },
+    )
+    assert response.status_code == 200
+    assert "보안카드 질문이 바뀌었습니다" in response.get_data(as_text=True)
+    assert card_row(db).failed_attempts == 0
+    # The page now shows the current pair, and answering it works.
+    assert auth.answer_card(customer).status_code == 302
