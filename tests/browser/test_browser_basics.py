@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pyotp
-
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, sign_in
 
 
 def test_home_page_is_accessible(page, live_server):
@@ -21,31 +19,11 @@ def test_login_page_is_accessible(page, live_server):
 
 
 def test_sign_in_with_security_card(page, live_server, customer):
-    page.goto(live_server + "/login")
-    page.fill("#f-login_id", customer.login_id)
-    page.fill("#f-password", customer.password)
-    page.click("button[type=submit].button-primary")
-    challenge = page.locator("#card-challenge")
-    first = int(challenge.get_attribute("data-first-index"))
-    last = int(challenge.get_attribute("data-last-index"))
-    assert f"{first}번 코드의 앞 2자리" in challenge.inner_text()
-    assert axe_violations(page) == []
-    code_first, code_last = customer.card_answer(first, last)
-    page.fill("#f-code_first", code_first)
-    page.fill("#f-code_last", code_last)
-    page.click("button[type=submit].button-primary")
-    page.wait_for_url(live_server + "/account")
+    sign_in(page, live_server, customer, check_axe=True)
     assert "길동님, 안녕하세요." in page.locator("h1").inner_text()
     assert axe_violations(page) == []
 
 
 def test_sign_in_with_otp(page, live_server, otp_customer):
-    page.goto(live_server + "/login")
-    page.fill("#f-login_id", otp_customer.login_id)
-    page.fill("#f-password", otp_customer.password)
-    page.click("button[type=submit].button-primary")
-    assert page.locator("#f-otp").get_attribute("autocomplete") == "one-time-code"
-    page.fill("#f-otp", pyotp.TOTP(otp_customer.otp_secret).now())
-    page.click("button[type=submit].button-primary")
-    page.wait_for_url(live_server + "/account")
+    sign_in(page, live_server, otp_customer, check_axe=True)
     assert page.locator("#last-login").is_visible()
