@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import ConfigError, instance_path, load_config
@@ -66,6 +66,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str:
+    if not has_request_context():
+        return "ko"  # commands and services outside a request (flask policy announce, ...)
     lang = request.cookies.get("lang", "")
     return lang if lang in ("ko", "en") else "ko"
 

@@ -387,10 +387,11 @@ def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
 
 
 def _anchor_ids(tokens) -> list[TocEntry]:
-    """Give every heading a stable id: ``section-3`` for "## 3. …", else by position."""
+    """Give every heading a stable id: ``section-3`` for "## 3. …", ``section-p2`` else."""
     toc: list[TocEntry] = []
     section = "0"
     sub = 0
+    top = 0
     for index, token in enumerate(tokens):
         if token.type != "heading_open":
             continue
@@ -398,8 +399,10 @@ def _anchor_ids(tokens) -> list[TocEntry]:
         level = int(token.tag[1])
         number = re.match(r"(\d{1,3})[.)]\s", text)
         if level <= 2:
-            sub = 0
-            section = number.group(1) if number else f"{len(toc) + 1}"
+            sub, top = 0, top + 1
+            # Numbered sections keep their number (links like #section-9 stay valid across
+            # versions); others are numbered by position, with a letter so they never clash.
+            section = number.group(1) if number else f"p{top}"
             anchor = f"section-{section}"
         else:
             sub += 1
