@@ -452,10 +452,12 @@ def render_markdown(source: str) -> RenderedMarkdown:
 # --- diff ----------------------------------------------------------------------------
 
 CONTEXT_LINES = 2
+# Word marks inside a changed line pair; longer lines are marked whole (difflib is quadratic).
+MAX_WORD_DIFF_CHARS = 4000
 _WORD_RE = re.compile(r"\s+|[^\s]+")
 
 
-@dataclass
+@dataclass(frozen=True)
 class DiffLine:
     kind: str  # "same" | "added" | "removed" | "gap"
     old_no: int | None = None
@@ -496,8 +498,15 @@ def _word_parts(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[s
 
 def diff_versions(old: PolicyVersion, new: PolicyVersion) -> PolicyDiff:
     """A line diff of two versions' Markdown, with changed words marked inside lines."""
-    a = old.body_md.splitlines()
-    b = new.body_md.splitlines()
+    lines, added, removed = _diff_lines(old.body_md, new.body_md)
+    return PolicyDiff(old=old, new=new, lines=list(lines), added=added, removed=removed)
+
+
+@lru_cache(maxsize=32)
+def _diff_lines(old_md: str, new_md: str) -> tuple[tuple[DiffLine, ...], int, int]:
+    # Versions never change, so a public, often-requested diff is computed once per process.
+    a = old_md.splitlines()
+    b = new_md.splitlines()
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     lines: list[DiffLine] = []
     added = removed = 0
@@ -515,7 +524,10 @@ def diff_versions(old: PolicyVersion, new: PolicyVersion) -> PolicyDiff:
                 continue
             removed += i2 - i1
             added += j2 - j1
-            if tag == "replace" and i2 - i1 == j2 - j1:
+            pairs_fit = all(
+                len(a[i1 + k]) + len(b[j1 + k]) <= MAX_WORD_DIFF_CHARS for k in range(i2 - i1)
+            )
+            if tag == "replace" and i2 - i1 == j2 - j1 and pairs_fit:
                 pairs = [_word_parts(a[i1 + k], b[j1 + k]) for k in range(i2 - i1)]
                 for k, (old_parts, _) in enumerate(pairs):
                     lines.append(DiffLine("removed", i1 + k + 1, None, old_parts))
@@ -526,7 +538,7 @@ def diff_versions(old: PolicyVersion, new: PolicyVersion) -> PolicyDiff:
                 lines.append(DiffLine("removed", k + 1, None, [("removed", a[k])]))
             for k in range(j1, j2):
                 lines.append(DiffLine("added", None, k + 1, [("added", b[k])]))
-    return PolicyDiff(old=old, new=new, lines=lines, added=added, removed=removed)
+    return tuple(lines), added, removed
 
 
 # --- notices -------------------------------------------------------------------------
