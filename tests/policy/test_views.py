@@ -286,3 +286,22 @@ def test_signed_in_pages_stay_no_store(client, auth, customer, frozen):
     response = client.get("/privacy")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_banner_costs_one_query_per_page(app, client, db, frozen):
+    from sqlalchemy import event
+
+    announce_revision(db)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        html = client.get("/login").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert BANNER_RE.search(html)
+    assert len([s for s in statements if "policy_versions" in s]) == 1
