@@ -179,7 +179,7 @@ def policy_announce(
     from sqlalchemy.exc import IntegrityError
 
     from portal.policy import messages as pm
-    from portal.policy.services import PolicyError, announce_revision
+    from portal.policy.services import PolicyError, announce_revision, announcement_notice
 
     body = _read_body(body_path)
     effective_on = _parse_date(effective, "--effective")
@@ -189,7 +189,7 @@ def policy_announce(
             label=label, title=title, body_md=body, effective_on=effective_on,
             announced_on=announced_on, material=material, author=author,
         )
-        notice_id = version.id and _announcement_id(version.id)
+        notice_id = announcement_notice(version).id
         db.session.commit()
     except PolicyError as exc:
         _fail(exc)
@@ -206,14 +206,6 @@ def policy_announce(
         f"공고했습니다 / announced: {version.label} "
         f"(공고 {version.announced_on}, 시행 {version.effective_on}); notice #{notice_id}"
     )
-
-
-def _announcement_id(version_id: int) -> int | None:
-    from sqlalchemy import select
-
-    from portal.policy.models import Notice
-
-    return db.session.scalar(select(Notice.id).where(Notice.policy_version_id == version_id))
 
 
 @notices_cli.command("post")

@@ -175,6 +175,19 @@ def _publish_announcement(version: PolicyVersion) -> Notice:
     return notice
 
 
+def announcement_notice(version: PolicyVersion) -> Notice:
+    """The notice that announced ``version``.
+
+    :raises LookupError: the version has none (only the seed, announced before the portal).
+    """
+    notice = db.session.scalars(
+        select(Notice).where(Notice.policy_version_id == version.id).order_by(Notice.id)
+    ).first()
+    if notice is None:
+        raise LookupError(version.label)
+    return notice
+
+
 def _publish_time(announced_on: date) -> datetime:
     """Now for an announcement today; 00:00 KST of a later announcement date."""
     if announced_on <= kst_today():
