@@ -41,7 +41,7 @@ def serve(app: str, env: dict, workers: int, cwd: Path) -> tuple[subprocess.Pope
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1):  # noqa: S310
+            with urllib.request.urlopen(base + "/healthz", timeout=1):
                 return proc, base
         except OSError:
             time.sleep(0.1)

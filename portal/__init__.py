@@ -81,10 +81,13 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth import views as _auth_views  # noqa: F401
     from portal.main import bp as main_bp
     from portal.main import views as _main_views  # noqa: F401
+    from portal.policy import bp as policy_bp
+    from portal.policy import views as _policy_views  # noqa: F401
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(policy_bp)
 
 
 def register_errors(app: Flask) -> None:

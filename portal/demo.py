@@ -11,6 +11,7 @@ from portal.admin.models import Staff
 from portal.admin.services import create_staff
 from portal.auth import cards, otp
 from portal.extensions import db
+from portal.policy.services import ensure_seed
 from portal.security import decrypt
 
 # Demo sign-ins are printed by `flask demo load`; they exist only in development data.
@@ -141,6 +142,7 @@ DEMO_CUSTOMERS = [
 
 def load_demo() -> list[dict]:
     """Create the demo customers and staff account if missing; return their sign-ins."""
+    ensure_seed()  # a no-op after ``flask db upgrade`` (migration 0002 inserts it)
     sign_ins: list[dict] = []
     for data in DEMO_CUSTOMERS:
         customer = customer_by_login_id(data.login_id)

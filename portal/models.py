@@ -11,7 +11,7 @@ from portal.auth.models import (
     SecurityCard,
     UserSession,
 )
-from portal.policy.models import Notice
+from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 
 __all__ = [
     "CardUsedPair",
@@ -20,6 +20,8 @@ __all__ = [
     "Notice",
     "OtpCredential",
     "PendingLogin",
+    "PolicyVersion",
+    "PrivacyOfficer",
     "RecoveryCode",
     "SecurityCard",
     "SecurityEvent",

@@ -7,13 +7,24 @@ from sqlalchemy import text
 
 from portal.extensions import db, limiter
 from portal.main import bp
-from portal.policy.services import latest_notices
+from portal.policy.services import (
+    active_popups,
+    hidden_popup_ids,
+    latest_notices,
+    render_markdown,
+)
 from portal.security import safe_next_url
 
 
 @bp.get("/")
 def home():
-    return render_template("main/home.html", notices=latest_notices(limit=5))
+    popups = active_popups(hidden_popup_ids(request.cookies))
+    return render_template(
+        "main/home.html",
+        notices=latest_notices(limit=5),
+        popups=popups,
+        popup_bodies={notice.id: render_markdown(notice.body_md).html for notice in popups},
+    )
 
 
 @bp.get("/healthz")

@@ -1,0 +1,38 @@
+"""User-facing messages of the policy and notices feature (Korean msgids, translatable)."""
+
+from flask_babel import lazy_gettext as _l
+
+LABEL_INVALID = _l("버전 이름은 영문, 숫자, 점(.), 밑줄(_), 하이픈(-)으로 1~40자여야 합니다.")
+LABEL_TAKEN = _l("같은 이름(%(label)s)의 처리방침 버전이 이미 있습니다.")
+TITLE_REQUIRED = _l("제목을 입력해 주세요. (200자 이하)")
+BODY_REQUIRED = _l("본문을 입력해 주세요.")
+BODY_TOO_LONG = _l("본문이 너무 깁니다. (%(limit)s자 이하)")
+ANNOUNCED_IN_PAST = _l(
+    "공고일(%(announced)s)이 이미 지났습니다. 공고일은 오늘(%(today)s) 이후여야 합니다."
+)
+TOO_SOON = _l(
+    "시행일은 공고일로부터 최소 %(days)s일 뒤여야 합니다. "
+    "가장 빠른 시행일: %(earliest)s (입력한 시행일: %(effective)s)"
+)
+OUT_OF_ORDER = _l(
+    "시행일(%(effective)s)은 이미 등록된 마지막 버전의 시행일(%(latest)s)보다 뒤여야 합니다."
+)
+DATE_ORDER = _l("고정 또는 팝업 종료일은 오늘 이후여야 합니다.")
+
+ANNOUNCEMENT_TITLE = _l("개인정보 처리방침 개정 안내 (%(effective)s 시행)")
+ANNOUNCEMENT_BODY = _l(
+    "아리온통신(주) 개인정보 처리방침이 %(effective)s부터 변경됩니다. "
+    "변경 전까지는 현재 처리방침이 적용됩니다.\n\n"
+    "- 공고일자: %(announced)s\n"
+    "- 시행일자: %(effective)s\n\n"
+    "새 처리방침 전문과 변경 내용 비교는 이 공지의 아래 링크에서 확인하실 수 있습니다."
+)
+ANNOUNCEMENT_MATERIAL = _l(
+    "이번 개정은 이용자 권리에 중요한 변경을 포함하여 시행 30일 전에 알려드립니다."
+)
+
+STATUS_IN_FORCE = _l("시행 중")
+STATUS_UPCOMING = _l("시행 예정")
+STATUS_PAST = _l("지난 버전")
+
+POPUP_HIDDEN_TODAY = _l("오늘은 이 공지를 다시 띄우지 않습니다.")

@@ -1,0 +1,190 @@
+"""Public policy and notice pages; popups' "not today" without JavaScript.
+
+The GET pages are public and the most visited: each answers ``If-None-Match`` /
+``If-Modified-Since`` with 304 from a one-query fingerprint, before any rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.http import is_resource_modified
+
+from portal.dbtypes import next_kst_midnight
+from portal.extensions import db
+from portal.policy import bp
+from portal.policy import messages as m
+from portal.policy import services as policy
+
+
+def _etag(state: policy.ContentState) -> str:
+    # Besides the data: the language and who is signed in, so a cached copy is only reused
+    # when the page would be the same. (Public pages carry no CSRF token: the language
+    # switch is a plain link.)
+    user = current_user.get_id() if current_user.is_authenticated else "-"
+    parts = [state.fingerprint, request.full_path, str(get_locale() or "ko"), str(user)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def _cacheable(render: Callable[[], str]) -> Response:
+    """Serve ``render()`` with ETag / Last-Modified, or 304 when the client's copy is fresh."""
+    state = policy.content_state()
+    # A queued flash message must be shown, not swallowed by a 304.
+    if not session.get("_flashes") and not is_resource_modified(
+        request.environ, etag=_etag(state), last_modified=state.last_modified
+    ):
+        response = Response(status=304)
+    else:
+        response = Response(render(), mimetype="text/html")
+    response.set_etag(_etag(state))
+    response.last_modified = state.last_modified
+    # Cached by the browser and revalidated each time (cheap: a 304 costs one query). Kept
+    # private because the banner and the header differ per visitor (language cookie,
+    # signed-in state); signed-in pages get no-store from portal.security, which overrides.
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.get("/privacy")
+def show_policy():
+    version = policy.current_version()
+    if version is None:
+        abort(404)
+    return _cacheable(
+        lambda: render_template(
+            "policy/show_policy.html",
+            version=version,
+            status="in_force",
+            rendered=policy.render_markdown(version.body_md),
+            upcoming=policy.upcoming_version(),
+        )
+    )
+
+
+@bp.get("/privacy/versions")
+def list_versions():
+    return _cacheable(
+        lambda: render_template("policy/list_versions.html", rows=policy.list_versions())
+    )
+
+
+@bp.get("/privacy/versions/<label>")
+def show_version(label: str):
+    version = policy.version_by_label(label)
+    if version is None:
+        abort(404)
+    return _cacheable(
+        lambda: render_template(
+            "policy/show_version.html",
+            version=version,
+            status=policy.version_status(version),
+            rendered=policy.render_markdown(version.body_md),
+            previous=policy.previous_version(version),
+        )
+    )
+
+
+@bp.get("/privacy/diff")
+def show_diff():
+    # ?to= defaults to the upcoming (else current) version, ?from= to the one it replaces.
+    to_label = request.args.get("to")
+    new = (
+        policy.version_by_label(to_label)
+        if to_label
+        else (policy.upcoming_version() or policy.current_version())
+    )
+    if new is None:
+        abort(404)
+    from_label = request.args.get("from")
+    old = policy.version_by_label(from_label) if from_label else policy.previous_version(new)
+    if old is None:
+        abort(404)
+    return _cacheable(
+        lambda: render_template(
+            "policy/show_diff.html",
+            diff=policy.diff_versions(old, new),
+            versions=[row.version for row in policy.list_versions()],
+        )
+    )
+
+
+@bp.get("/privacy/officers")
+def list_officers():
+    return _cacheable(
+        lambda: render_template("policy/list_officers.html", officers=policy.list_officers())
+    )
+
+
+@bp.get("/notices")
+def list_notices():
+    try:
+        page = policy.notices_page(policy.parse_page(request.args.get("page")))
+    except policy.PageNotFound:
+        abort(404)
+    return _cacheable(
+        lambda: render_template("policy/list_notices.html", page=page, is_pinned=policy.is_pinned)
+    )
+
+
+@bp.get("/notices/<int:notice_id>")
+def show_notice(notice_id: int):
+    notice = policy.notice_by_id(notice_id)
+    if notice is None:
+        abort(404)
+    version = notice.policy_version
+    previous = policy.previous_version(version) if version is not None else None
+    return _cacheable(
+        lambda: render_template(
+            "policy/show_notice.html",
+            notice=notice,
+            rendered=policy.render_markdown(notice.body_md),
+            version=version,
+            previous=previous,
+            pinned=policy.is_pinned(notice),
+        )
+    )
+
+
+@bp.post("/notices/<int:notice_id>/dismiss-today")
+def dismiss_notice_today(notice_id: int):
+    """The popup's "오늘 하루 이 창을 열지 않음" without JavaScript: a cookie until midnight KST."""
+    if policy.notice_by_id(notice_id) is None:
+        abort(404)
+    flash(m.POPUP_HIDDEN_TODAY, "info")
+    response = redirect(url_for("main.home"))
+    # Not a secret: a display preference. The JavaScript path sets the same cookie itself,
+    # so it is not HttpOnly; it expires at the next 00:00 in Seoul, whatever the user's zone.
+    response.set_cookie(
+        policy.hide_cookie_name(notice_id),
+        "1",
+        expires=next_kst_midnight(),
+        path="/",
+        samesite="Lax",
+        secure=request.is_secure,
+        httponly=False,
+    )
+    return response
+
+
+@bp.app_context_processor
+def inject_policy_banner() -> dict:
+    """``policy_banner()`` for base.html: at most one query per request, only when asked."""
+
+    def banner() -> policy.PolicyBanner | None:
+        if "policy_banner" not in g:
+            try:
+                g.policy_banner = policy.policy_banner()
+            except SQLAlchemyError:
+                # An error page while the database is down must still render.
+                db.session.rollback()
+                g.policy_banner = None
+        return g.policy_banner
+
+    return {"policy_banner": banner, "policy_status_labels": policy.STATUS_LABELS}
