@@ -58,6 +58,9 @@ class Customer(UserMixin, db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     country: Mapped[str | None] = mapped_column(String(2))
     username: Mapped[str] = mapped_column(String(40), default="")
+    # Where each item came from when it is not the application form: "email:self,name:
+    # correction". Names only, never values (old values are destroyed, policy §3).
+    field_sources: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     password_hash: Mapped[str] = mapped_column(String(100))
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
