@@ -18,6 +18,9 @@ customers_cli = AppGroup("customers", help="Register and manage customers.")
 cards_cli = AppGroup("cards", help="Security cards (보안카드).")
 demo_cli = AppGroup("demo", help="Demo data for a development machine.")
 staff_cli = AppGroup("staff", help="Staff accounts.")
+corrections_cli = AppGroup("corrections", help="Correction requests (정정 신청).")
+disclosures_cli = AppGroup("disclosures", help="Third-party disclosures (제3자 제공).")
+inquiries_cli = AppGroup("inquiries", help="Customer inquiries (문의·민원).")
 
 
 def _fail(message: object) -> None:
@@ -143,3 +146,6 @@ def demo_load() -> None:
 def register(app: Flask) -> None:
     for group in (customers_cli, cards_cli, demo_cli, staff_cli):
         app.cli.add_command(group)
+    from portal.account.cli import register as register_account
+
+    register_account(app)
