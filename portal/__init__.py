@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import ConfigError, instance_path, load_config
@@ -66,6 +66,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str:
+    # Commands and services run outside a request too (a lazy message turned into text
+    # in a CLI error): they speak the default language.
+    if not has_request_context():
+        return "ko"
     lang = request.cookies.get("lang", "")
     return lang if lang in ("ko", "en") else "ko"
 

@@ -214,6 +214,7 @@ def approve_correction(correction_id: int) -> CorrectionRequest:
         raise ValidationFailed({"value": exc.message}) from exc
     setattr(customer, row.field, date.fromisoformat(value) if row.field == "birth_date" else value)
     set_field_sources(customer, [row.field], "correction")
+    customer.version = customer.version + 1  # an open profile form is now stale
     row.status = "approved"
     row.open_field = None
     row.resolved_at = utcnow()

@@ -85,7 +85,12 @@ class Customer(UserMixin, db.Model):
         order_by="ServiceLine.id",
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    # The version counts edits of the customer's data (profile, corrections), set by those
+    # services; sign-in bookkeeping (last login, failure counters) leaves it alone. Every
+    # UPDATE still carries "WHERE version = :seen", so a concurrent edit is caught, but a
+    # sign-in on another device no longer makes an open profile form stale (and two
+    # concurrent sign-ins no longer fail each other with StaleDataError).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def login_id(self) -> str:

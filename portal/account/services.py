@@ -266,8 +266,9 @@ def update_profile(
     :raises StaleProfile: the form was made from an older version, or a concurrent edit won.
     :raises ValidationFailed: a field breaks its rule; nothing was changed.
     """
+    customer_id = customer.id  # readable after a failed flush, for the exception
     if version != customer.version:
-        raise StaleProfile(customer.id)
+        raise StaleProfile(customer_id)
     errors: dict[str, object] = {}
     wanted: dict[str, object] = {
         "email": _collect(errors, "email", v.email, email),
@@ -288,13 +289,14 @@ def update_profile(
     for name in changed:
         setattr(customer, name, wanted[name])
     set_field_sources(customer, changed, "self")
+    customer.version = customer.version + 1
     from portal.audit.services import record_event
 
     record_event("profile_updated", customer_id=customer.id, detail=",".join(changed))
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise StaleProfile(customer.id) from exc
+        raise StaleProfile(customer_id) from exc
     return changed
 
 
