@@ -9,7 +9,9 @@ LOGIN_ID_TAKEN = _l("이미 발급되었거나 사용할 수 없는 아이디입
 EMAIL_INVALID = _l("올바른 이메일 주소가 아닙니다.")
 PHONE_INVALID = _l("올바른 전화번호가 아닙니다.")
 PHONE_NOT_KR = _l("일반 회원은 국내 전화번호를 입력해 주세요.")
-PHONE_INTERNATIONAL = _l("해외거주 회원은 국가번호를 포함한 국제 전화번호(+로 시작)를 입력해 주세요.")
+PHONE_INTERNATIONAL = _l(
+    "해외거주 회원은 국가번호를 포함한 국제 전화번호(+로 시작)를 입력해 주세요."
+)
 POSTAL_CODE_INVALID = _l("우편번호는 숫자 5자리입니다.")
 COUNTRY_INVALID = _l("국가 코드는 영문 2자리(예: US)입니다.")
 BIRTH_DATE_INVALID = _l("생년월일은 YYYY-MM-DD 형식의 지난 날짜여야 합니다.")

@@ -324,7 +324,11 @@ def test_lost_update_two_clients_one_version(app, customer):
     response = post_form(
         second,
         EDIT,
-        {**GOOD, "email": "second@example.kr", "version": version_from(second.get(EDIT).get_data(as_text=True))},
+        {
+            **GOOD,
+            "email": "second@example.kr",
+            "version": version_from(second.get(EDIT).get_data(as_text=True)),
+        },
         page=EDIT,
     )
     assert response.status_code == 302
