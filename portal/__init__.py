@@ -66,8 +66,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str:
-    # Commands and services run outside a request too (a lazy message turned into text
-    # in a CLI error): they speak the default language.
+    # Commands and background work speak Korean, the portal's first language.
     if not has_request_context():
         return "ko"
     lang = request.cookies.get("lang", "")

@@ -90,7 +90,10 @@ class Customer(UserMixin, db.Model):
     # UPDATE still carries "WHERE version = :seen", so a concurrent edit is caught, but a
     # sign-in on another device no longer makes an open profile form stale (and two
     # concurrent sign-ins no longer fail each other with StaleDataError).
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
+    __mapper_args__ = {  # noqa: RUF012 - SQLAlchemy reads a dict
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
 
     @property
     def login_id(self) -> str:
