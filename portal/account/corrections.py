@@ -26,7 +26,7 @@ from portal.account.records import (
 )
 from portal.account.services import AccountError, ValidationFailed, set_field_sources
 from portal.audit.services import record_event
-from portal.dbtypes import utcnow
+from portal.dbtypes import KST, utcnow
 from portal.extensions import db
 
 
@@ -140,18 +140,31 @@ def open_correction_fields(customer_id: int) -> set[str]:
     return set(db.session.scalars(stmt))
 
 
-def ensure_not_under_correction(customer: Customer, fields) -> None:
+def ensure_not_under_correction(customer: Customer, fields, *, on: date | None = None) -> None:
     """Refuse to use or provide ``fields`` of ``customer`` while a correction is open.
 
-    Call this before printing a document or providing data to a third party.
+    Call this before printing a document or providing data to a third party. ``on`` is the
+    KST date of a provision being recorded after the fact: only requests opened on or before
+    that day block it (a provision made before the request was lawful and must be recordable,
+    so that its recipient is notified if the correction is approved).
 
     :raises UnderCorrection: one of ``fields`` has an open correction request.
     """
     wanted = [f for f in fields if f in CORRECTABLE_FIELDS]
     if not wanted:
         return
-    frozen = open_correction_fields(customer.id)
-    blocked = [f for f in wanted if f in frozen]
+    stmt = select(CorrectionRequest.field, CorrectionRequest.created_at).where(
+        CorrectionRequest.customer_id == customer.id,
+        CorrectionRequest.open_field.in_(wanted),
+    )
+    blocked = sorted(
+        {
+            field
+            for field, created_at in db.session.execute(stmt)
+            if on is None or created_at.astimezone(KST).date() <= on
+        },
+        key=wanted.index,
+    )
     if blocked:
         raise UnderCorrection(blocked)
 

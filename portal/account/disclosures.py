@@ -35,6 +35,23 @@ ITEMS = {
 }
 
 
+# Staff may type the Korean names printed on the request letter as well as the keys.
+ALIASES = {
+    "성명": "name",
+    "이름": "name",
+    "생년월일": "birth_date",
+    "사업자등록번호": "business_number",
+    "아이디": "login_id",
+    "이메일": "email",
+    "연락처": "phone",
+    "전화번호": "phone",
+    "주소": "address",
+    "서비스 이용 정보": "service_usage",
+    "접속 기록": "access_log",
+    "결제 정보": "billing",
+}
+
+
 def item_label(key: str) -> str:
     return str(ITEMS.get(key, key))
 
@@ -43,7 +60,8 @@ def _parse_items(items) -> list[str]:
     raw = items.split(",") if isinstance(items, str) else list(items or [])
     keys: list[str] = []
     for item in raw:
-        key = str(item).strip().lower()
+        text = " ".join(str(item).split())
+        key = ALIASES.get(text, text.lower())
         if key and key not in keys:
             keys.append(key)
     if not keys or any(key not in ITEMS for key in keys):
@@ -97,7 +115,7 @@ def record_disclosure(
         errors.update(exc.errors)
     if errors:
         raise ValidationFailed(errors)
-    ensure_not_under_correction(customer, keys)
+    ensure_not_under_correction(customer, keys, on=when)
     row = Disclosure(
         customer_id=customer.id,
         disclosed_on=when,

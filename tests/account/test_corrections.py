@@ -269,3 +269,25 @@ def test_pending_correction_makes_open_edit_form_stale(app, db, signed_in, clien
         page="/account/profile/edit",
     )
     assert response.status_code == 409
+
+
+def test_provision_made_before_the_request_can_still_be_recorded(app, db, customer):
+    """A past provision is history: recording it is allowed, and its recipient notified."""
+    from datetime import timedelta
+
+    from portal.dbtypes import kst_today
+
+    row = _customer(db, customer)
+    req = request_correction(row, field="name", value="홍길순", reason="개명")
+    db.session.commit()
+    yesterday = kst_today() - timedelta(days=1)
+    record_disclosure(row, recipient="지난 수신처", legal_basis="법", items="성명, 연락처",
+                      disclosed_on=yesterday)
+    with pytest.raises(UnderCorrection):
+        record_disclosure(row, recipient="오늘 수신처", legal_basis="법", items="name")
+    with pytest.raises(UnderCorrection):
+        ensure_not_under_correction(row, ["name"], on=kst_today())
+    ensure_not_under_correction(row, ["name"], on=yesterday)
+    approve_correction(req.id)
+    db.session.commit()
+    assert [n.recipient for n in req.notifications] == ["지난 수신처"]
