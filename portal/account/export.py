@@ -153,3 +153,12 @@ def build_export(customer: Customer) -> dict:
             continue
         data[key] = _rows_of(tables[name], customer.id)
     return data
+
+
+def export_customer_data(customer: Customer) -> dict:
+    """The download for the customer themself, recorded as an event in the same transaction."""
+    from portal.audit.services import record_event
+
+    data = build_export(customer)
+    record_event("data_exported", customer_id=customer.id)
+    return data

@@ -16,7 +16,7 @@ from portal.account.corrections import (
     request_correction,
 )
 from portal.account.disclosures import disclosures_of, item_label
-from portal.account.export import build_export
+from portal.account.export import export_customer_data
 from portal.account.forms import CorrectionForm, InquiryForm, ProfileForm
 from portal.account.inquiries import inquiries_of, inquiry_of, submit_inquiry
 from portal.account.services import (
@@ -30,7 +30,6 @@ from portal.account.services import (
     profile_facts,
     update_profile,
 )
-from portal.audit.services import record_event
 from portal.auth.views import reauth_required
 from portal.billing.summary import payment_method_summary
 from portal.dbtypes import kst_today
@@ -174,8 +173,7 @@ def corrections():
 @reauth_required(return_to="/account/profile")
 def export():
     customer = current_user
-    data = build_export(customer)
-    record_event("data_exported", customer_id=customer.id)
+    data = export_customer_data(customer)
     db.session.commit()
     body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
     filename = f"anytrack-my-data-{kst_today():%Y%m%d}.json"
