@@ -72,6 +72,7 @@ def corrections_approve(correction_id: int, as_json: bool) -> None:
     """Apply a correction; opens a notification task per earlier recipient."""
     from portal.account import messages as m
     from portal.account.corrections import (
+        CorrectionConflict,
         CorrectionNotFound,
         CorrectionNotOpen,
         approve_correction,
@@ -80,6 +81,8 @@ def corrections_approve(correction_id: int, as_json: bool) -> None:
 
     try:
         row = approve_correction(correction_id)
+    except CorrectionConflict:
+        _fail(m.CORRECTION_CONFLICT)
     except CorrectionNotFound:
         _fail(m.CORRECTION_NOT_FOUND)
     except CorrectionNotOpen:

@@ -13,7 +13,9 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.account import messages as m
 from portal.account import validation as v
@@ -57,6 +59,10 @@ class CorrectionNotFound(CorrectionError):
 
 class CorrectionNotOpen(CorrectionError):
     """The request was already approved or rejected."""
+
+
+class CorrectionConflict(CorrectionError):
+    """The customer row changed while the approval was being written; run it again."""
 
 
 class NoticeNotFound(CorrectionError):
@@ -128,7 +134,12 @@ def request_correction(
     )
     db.session.add(row)
     record_event("correction_requested", customer_id=customer.id, detail=field)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        # Two submits raced past the check above: the unique (customer_id, open_field)
+        # pair lets only one of them in.
+        raise CorrectionAlreadyOpen(field) from exc
     return row
 
 
@@ -216,6 +227,7 @@ def approve_correction(correction_id: int) -> CorrectionRequest:
 
     :raises CorrectionNotFound: no such request.
     :raises CorrectionNotOpen: already approved or rejected.
+    :raises CorrectionConflict: the customer edited their profile at that very moment.
     :raises ValidationFailed: the value no longer passes its rule (e.g. a date now invalid).
     """
     row = _open_request(correction_id)
@@ -225,12 +237,8 @@ def approve_correction(correction_id: int) -> CorrectionRequest:
         value = _normalise(row.field, row.new_value)
     except v.FieldInvalid as exc:
         raise ValidationFailed({"value": exc.message}) from exc
-    setattr(customer, row.field, date.fromisoformat(value) if row.field == "birth_date" else value)
-    set_field_sources(customer, [row.field], "correction")
-    customer.version = customer.version + 1  # an open profile form is now stale
-    row.status = "approved"
-    row.open_field = None
-    row.resolved_at = utcnow()
+    # Read everything first: a query after the changes would autoflush them outside the
+    # conflict handling below.
     recipients: list[str] = []
     stmt = (
         select(Disclosure)
@@ -240,12 +248,21 @@ def approve_correction(correction_id: int) -> CorrectionRequest:
     for disclosure in db.session.scalars(stmt):
         if row.field in disclosure.item_keys and disclosure.recipient not in recipients:
             recipients.append(disclosure.recipient)
+    setattr(customer, row.field, date.fromisoformat(value) if row.field == "birth_date" else value)
+    set_field_sources(customer, [row.field], "correction")
+    customer.version = customer.version + 1  # an open profile form is now stale
+    row.status = "approved"
+    row.open_field = None
+    row.resolved_at = utcnow()
     for recipient in recipients:
         db.session.add(
             CorrectionNotice(correction=row, customer_id=customer.id, recipient=recipient)
         )
     record_event("correction_approved", customer_id=customer.id, detail=row.field)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise CorrectionConflict(correction_id) from exc
     return row
 
 

@@ -44,6 +44,7 @@ CORRECTION_SUBMITTED = _l(
 )
 CORRECTION_NOT_FOUND = _l("정정 신청을 찾을 수 없습니다.")
 CORRECTION_NOT_OPEN = _l("이미 처리된 정정 신청입니다.")
+CORRECTION_CONFLICT = _l("처리 중에 회원 정보가 바뀌었습니다. 다시 실행해 주세요.")
 CORRECTION_REJECT_REASON = _l("반려 사유를 입력해 주세요.")
 UNDER_CORRECTION = _l(
     "정정 신청이 처리 중인 정보(%(fields)s)는 처리될 때까지 이용하거나 제공할 수 없습니다."

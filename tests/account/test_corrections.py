@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.account.corrections import (
     CorrectionAlreadyOpen,
@@ -291,3 +291,40 @@ def test_provision_made_before_the_request_can_still_be_recorded(app, db, custom
     approve_correction(req.id)
     db.session.commit()
     assert [n.recipient for n in req.notifications] == ["지난 수신처"]
+
+
+def test_racing_second_request_hits_the_unique_pair(app, db, customer, monkeypatch):
+    """Two submits past the in-Python check: the database lets only one in."""
+    from portal.account import corrections
+
+    row = _customer(db, customer)
+    request_correction(row, field="name", value="홍길순", reason="개명")
+    db.session.commit()
+    monkeypatch.setattr(corrections, "open_correction_fields", lambda customer_id: set())
+    with pytest.raises(CorrectionAlreadyOpen):
+        request_correction(row, field="name", value="홍길자", reason="동시")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(CorrectionRequest)) == 1
+
+
+def test_approval_racing_a_profile_edit_is_refused_cleanly(app, db, customer, runner):
+    from sqlalchemy import update
+
+    from portal.account.corrections import CorrectionConflict
+
+    req = request_correction(_customer(db, customer), field="name", value="홍길순", reason="r")
+    db.session.commit()
+    # Loaded (and held, so the identity map keeps it) at version 1, as approve would have it
+    # between its SELECT and its UPDATE.
+    held = _customer(db, customer)
+    assert held.version == 1
+    with db.engine.begin() as conn:  # the customer saves their profile meanwhile
+        conn.execute(update(Customer.__table__).values(email="race@example.kr", version=2))
+    with pytest.raises(CorrectionConflict):
+        approve_correction(req.id)
+    db.session.rollback()
+    stored = fresh(customer.id)
+    assert (stored.name, stored.email) == ("홍길동", "race@example.kr")
+    result = runner.invoke(args=["corrections", "approve", str(req.id)])
+    assert result.exit_code == 0, result.output
+    assert fresh(customer.id).name == "홍길순"
