@@ -57,7 +57,7 @@ NOT_EXPORTED: dict[str, str] = {
 # a download is a file that gets mailed, synced and left in Downloads folders.
 EXCLUDED_COLUMNS: dict[str, set[str]] = {
     # bcrypt hash: useless to the customer, an offline-guessing target to anyone else.
-    "customers": {"password_hash", "login_id_id", "field_sources"},
+    "customers": {"password_hash", "login_id_id"},
     "login_ids": {"id"},
     # The card codes and the pending challenge are the second factor itself.
     "security_cards": {"codes_encrypted", "challenge_first", "challenge_last"},

@@ -34,9 +34,12 @@ from portal.auth.views import reauth_required
 from portal.billing.summary import payment_method_summary
 from portal.dbtypes import kst_today
 from portal.errors import render_error
-from portal.extensions import db
+from portal.extensions import db, limiter
 
 PER_PAGE = 20
+# Signed-in customers only, but each submit is a row kept for years: cap the rate so a
+# script (or a stuck key) cannot fill the staff queues.
+SUBMIT_LIMIT = "30 per hour"
 
 
 def _page() -> int:
@@ -127,6 +130,7 @@ def edit_profile():
 
 
 @bp.route("/account/corrections", methods=["GET", "POST"])
+@limiter.limit(SUBMIT_LIMIT, methods=["POST"])
 @login_required
 def corrections():
     customer = current_user
@@ -199,6 +203,7 @@ def disclosures():
 
 
 @bp.route("/account/inquiries", methods=["GET", "POST"])
+@limiter.limit(SUBMIT_LIMIT, methods=["POST"])
 @login_required
 def inquiries():
     customer = current_user

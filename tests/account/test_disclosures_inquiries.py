@@ -180,3 +180,15 @@ def test_inquiry_service_rules(app, db, customer):
     second = submit_inquiry(row, subject="둘째", body="b")
     db.session.commit()
     assert [q.id for q in inquiries_of(row.id)] == [second.id, first.id]
+
+
+def test_inquiry_submits_are_rate_limited(signed_in, client):
+    from portal.account.views import SUBMIT_LIMIT
+
+    limit = int(SUBMIT_LIMIT.split()[0])
+    statuses = [
+        post_form(client, "/account/inquiries", {"subject": f"s{n}", "body": "b"}).status_code
+        for n in range(limit + 1)
+    ]
+    assert statuses[:limit] == [302] * limit
+    assert statuses[-1] == 429
