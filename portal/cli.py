@@ -42,7 +42,9 @@ def _print_card(serial: str, codes: list[str]) -> None:
 @click.option("--email", required=True)
 @click.option("--phone", required=True)
 @click.option("--member-type", type=click.Choice(["general", "overseas"]), default="general")
-@click.option("--customer-type", type=click.Choice(["individual", "business"]), default="individual")
+@click.option(
+    "--customer-type", type=click.Choice(["individual", "business"]), default="individual"
+)
 @click.option("--birth-date")
 @click.option("--business-number")
 @click.option("--postal-code")
@@ -55,13 +57,13 @@ def _print_card(serial: str, codes: list[str]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def customers_create(as_json: bool, **fields) -> None:
     """Register a customer from an application form."""
+    from portal.account import messages as m
     from portal.account.services import (
         LoginIdTaken,
         NewCustomer,
         ValidationFailed,
         register_customer,
     )
-    from portal.account import messages as m
 
     try:
         result = register_customer(NewCustomer(**fields))
@@ -100,7 +102,9 @@ def cards_issue(login_id: str, as_json: bool) -> None:
     card, codes = reissue_card(customer)
     db.session.commit()
     if as_json:
-        click.echo(json.dumps({"login_id": customer.login_id, "serial": card.serial, "codes": codes}))
+        click.echo(
+            json.dumps({"login_id": customer.login_id, "serial": card.serial, "codes": codes})
+        )
         return
     click.echo(f"보안카드를 재발급했습니다 / card reissued: {customer.login_id}")
     _print_card(card.serial, codes)
@@ -109,7 +113,9 @@ def cards_issue(login_id: str, as_json: bool) -> None:
 @staff_cli.command("create")
 @click.option("--login-id", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice(["support", "billing", "privacy_officer", "admin"]), required=True)
+@click.option(
+    "--role", type=click.Choice(["support", "billing", "privacy_officer", "admin"]), required=True
+)
 @click.option("--password", required=True)
 @click.option("--json", "as_json", is_flag=True)
 def staff_create(login_id: str, name: str, role: str, password: str, as_json: bool) -> None:
