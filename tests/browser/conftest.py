@@ -66,3 +66,30 @@ def axe_violations(page) -> list[str]:
         f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
         for v in results.response.get("violations", [])
     ]
+
+
+def sign_in(page, base: str, customer, *, check_axe: bool = False) -> None:
+    """Sign ``customer`` in through the real pages: password, then card or OTP."""
+    import pyotp
+
+    page.goto(base + "/login")
+    page.fill("#f-login_id", customer.login_id)
+    page.fill("#f-password", customer.password)
+    page.click("button[type=submit].button-primary")
+    if customer.card_codes:
+        challenge = page.locator("#card-challenge")
+        first = int(challenge.get_attribute("data-first-index"))
+        last = int(challenge.get_attribute("data-last-index"))
+        assert f"{first}번 코드의 앞 2자리" in challenge.inner_text()
+        if check_axe:
+            assert axe_violations(page) == []
+        code_first, code_last = customer.card_answer(first, last)
+        page.fill("#f-code_first", code_first)
+        page.fill("#f-code_last", code_last)
+    else:
+        assert page.locator("#f-otp").get_attribute("autocomplete") == "one-time-code"
+        if check_axe:
+            assert axe_violations(page) == []
+        page.fill("#f-otp", pyotp.TOTP(customer.otp_secret).now())
+    page.click("button[type=submit].button-primary")
+    page.wait_for_url(base + "/account")
