@@ -157,7 +157,7 @@ def test_export_refuses_get_and_anonymous(client):
 
 
 def _download_anonymous(client):
-    return post_form(client, EXPORT, {}, page="/")
+    return post_form(client, EXPORT, {}, page="/login")  # a page with a form, signed out
 
 
 def test_export_without_csrf_is_refused(signed_in, client):
