@@ -92,8 +92,9 @@ def corrections_approve(correction_id: int, as_json: bool) -> None:
     notices = [{"id": n.id, "recipient": n.recipient} for n in row.notifications]
     db.session.commit()
     if as_json:
-        click.echo(json.dumps({"id": row.id, "status": row.status, "notices": notices},
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps({"id": row.id, "status": row.status, "notices": notices}, ensure_ascii=False)
+        )
         return
     click.echo(f"승인했습니다 / approved: #{row.id} ({row.field})")
     for n in notices:
@@ -150,7 +151,11 @@ def corrections_notified(task_id: int) -> None:
 @click.option("--date", "disclosed_on", help="YYYY-MM-DD (KST); default today.")
 @click.option("--json", "as_json", is_flag=True)
 def disclosures_record(
-    login_id: str, recipient: str, basis: str, items: str, disclosed_on: str | None,
+    login_id: str,
+    recipient: str,
+    basis: str,
+    items: str,
+    disclosed_on: str | None,
     as_json: bool,
 ) -> None:
     """Record one provision of a customer's data to a third party."""
@@ -161,7 +166,10 @@ def disclosures_record(
     customer = _customer(login_id)
     try:
         row = record_disclosure(
-            customer, recipient=recipient, legal_basis=basis, items=items,
+            customer,
+            recipient=recipient,
+            legal_basis=basis,
+            items=items,
             disclosed_on=disclosed_on,
         )
     except ValidationFailed as exc:
@@ -182,8 +190,12 @@ def inquiries_list(as_json: bool) -> None:
     from portal.account.inquiries import unanswered_inquiries
 
     rows = [
-        {"id": q.id, "login_id": login_id, "subject": q.subject,
-         "created_at": q.created_at.isoformat()}
+        {
+            "id": q.id,
+            "login_id": login_id,
+            "subject": q.subject,
+            "created_at": q.created_at.isoformat(),
+        }
         for q, login_id in unanswered_inquiries()
     ]
     if as_json:

@@ -65,9 +65,7 @@ def _parse_items(items) -> list[str]:
         if key and key not in keys:
             keys.append(key)
     if not keys or any(key not in ITEMS for key in keys):
-        raise ValidationFailed(
-            {"items": m.DISCLOSURE_ITEMS_INVALID % {"items": ", ".join(ITEMS)}}
-        )
+        raise ValidationFailed({"items": m.DISCLOSURE_ITEMS_INVALID % {"items": ", ".join(ITEMS)}})
     return keys
 
 

@@ -132,12 +132,18 @@ def build_export(customer: Customer) -> dict:
     tables = db.metadata.tables
     profile_table = tables["customers"]
     login_table = tables["login_ids"]
-    profile_row = db.session.execute(
-        select(profile_table).where(profile_table.c.id == customer.id)
-    ).mappings().one()
-    login_row = db.session.execute(
-        select(login_table).where(login_table.c.id == profile_row["login_id_id"])
-    ).mappings().one()
+    profile_row = (
+        db.session.execute(select(profile_table).where(profile_table.c.id == customer.id))
+        .mappings()
+        .one()
+    )
+    login_row = (
+        db.session.execute(
+            select(login_table).where(login_table.c.id == profile_row["login_id_id"])
+        )
+        .mappings()
+        .one()
+    )
     profile = {"login_id": login_row["login_id"], "login_id_issued_at": None}
     profile.update(_row(profile_table, profile_row))
     profile["login_id_issued_at"] = _value("login_ids", "issued_at", login_row["issued_at"])

@@ -35,9 +35,7 @@ PROFILE_STALE = _l(
 CORRECTION_FIELD_INVALID = _l("정정할 항목을 선택해 주세요.")
 CORRECTION_FIELD_NOT_APPLICABLE = _l("이 회원 유형에는 해당하지 않는 항목입니다.")
 CORRECTION_SAME = _l("지금 등록된 값과 같습니다.")
-CORRECTION_ALREADY_OPEN = _l(
-    "이 항목은 이미 정정 신청이 진행 중입니다. 처리 결과를 기다려 주세요."
-)
+CORRECTION_ALREADY_OPEN = _l("이 항목은 이미 정정 신청이 진행 중입니다. 처리 결과를 기다려 주세요.")
 CORRECTION_SUBMITTED = _l(
     "정정 신청을 접수했습니다. "
     "처리될 때까지 이 정보는 '정정 중'으로 표시되고 이용·제공되지 않습니다."

@@ -95,9 +95,7 @@ class Disclosure(db.Model):
     """One provision of the customer's data to a third party (policy §5 exceptions)."""
 
     __tablename__ = "disclosures"
-    __table_args__ = (
-        Index("ix_disclosures_customer_disclosed", "customer_id", "disclosed_on"),
-    )
+    __table_args__ = (Index("ix_disclosures_customer_disclosed", "customer_id", "disclosed_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))

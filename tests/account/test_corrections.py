@@ -45,9 +45,9 @@ def test_request_opens_one_per_field(app, db, customer):
     # Another field is independent.
     request_correction(row, field="birth_date", value="1990-01-02", reason="오기")
     db.session.commit()
-    kinds = db.session.scalars(select(SecurityEvent.detail).where(
-        SecurityEvent.kind == "correction_requested"
-    )).all()
+    kinds = db.session.scalars(
+        select(SecurityEvent.detail).where(SecurityEvent.kind == "correction_requested")
+    ).all()
     assert sorted(kinds) == ["birth_date", "name"]  # field names only, never values
 
 
@@ -106,10 +106,16 @@ def test_freeze_while_open_and_release_on_resolution(app, db, customer):
 
 def test_approve_applies_value_bumps_version_and_notifies_recipients(app, db, customer):
     row = _customer(db, customer)
-    record_disclosure(row, recipient="서울경찰청", legal_basis="수사", items="name,phone",
-                      disclosed_on="2025-01-02")
-    record_disclosure(row, recipient="서울경찰청", legal_basis="수사", items="name",
-                      disclosed_on="2025-03-02")
+    record_disclosure(
+        row,
+        recipient="서울경찰청",
+        legal_basis="수사",
+        items="name,phone",
+        disclosed_on="2025-01-02",
+    )
+    record_disclosure(
+        row, recipient="서울경찰청", legal_basis="수사", items="name", disclosed_on="2025-03-02"
+    )
     record_disclosure(row, recipient="신용정보사", legal_basis="신용조회", items="birth_date")
     record_disclosure(row, recipient="결제대행사", legal_basis="결제", items="name,email")
     req = request_correction(row, field="name", value="홍길순", reason="개명")
@@ -132,8 +138,9 @@ def test_approve_applies_value_bumps_version_and_notifies_recipients(app, db, cu
 
 
 def test_approve_birth_date_stores_a_date(app, db, customer):
-    req = request_correction(_customer(db, customer), field="birth_date", value="1990-02-03",
-                             reason="오기")
+    req = request_correction(
+        _customer(db, customer), field="birth_date", value="1990-02-03", reason="오기"
+    )
     db.session.commit()
     approve_correction(req.id)
     db.session.commit()
@@ -264,8 +271,14 @@ def test_pending_correction_makes_open_edit_form_stale(app, db, signed_in, clien
     response = post_form(
         client,
         "/account/profile/edit",
-        {"email": "x@example.kr", "phone": "010-1111-2222", "postal_code": "12345",
-         "address": "서울", "username": "u", "version": version_from(html)},
+        {
+            "email": "x@example.kr",
+            "phone": "010-1111-2222",
+            "postal_code": "12345",
+            "address": "서울",
+            "username": "u",
+            "version": version_from(html),
+        },
         page="/account/profile/edit",
     )
     assert response.status_code == 409
@@ -281,8 +294,9 @@ def test_provision_made_before_the_request_can_still_be_recorded(app, db, custom
     req = request_correction(row, field="name", value="홍길순", reason="개명")
     db.session.commit()
     yesterday = kst_today() - timedelta(days=1)
-    record_disclosure(row, recipient="지난 수신처", legal_basis="법", items="성명, 연락처",
-                      disclosed_on=yesterday)
+    record_disclosure(
+        row, recipient="지난 수신처", legal_basis="법", items="성명, 연락처", disclosed_on=yesterday
+    )
     with pytest.raises(UnderCorrection):
         record_disclosure(row, recipient="오늘 수신처", legal_basis="법", items="name")
     with pytest.raises(UnderCorrection):

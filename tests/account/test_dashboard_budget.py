@@ -20,8 +20,15 @@ BUDGET = 4
 
 def test_dashboard_shows_greeting_lines_balance_login_and_notices(app, db, signed_in, client):
     customer = db.session.get(Customer, signed_in.id)
-    db.session.add(ServiceLine(customer_id=customer.id, service="anytrack", plan="애니트랙 베이직",
-                               device_label="차량 1", activated_on=date(2023, 3, 2)))
+    db.session.add(
+        ServiceLine(
+            customer_id=customer.id,
+            service="anytrack",
+            plan="애니트랙 베이직",
+            device_label="차량 1",
+            activated_on=date(2023, 3, 2),
+        )
+    )
     db.session.add(Notice(title="서비스 점검 안내", body_md="점검"))
     db.session.commit()
     html = client.get("/account").get_data(as_text=True)
@@ -40,8 +47,15 @@ def test_balance_due_is_zero_until_billing_exists(app, db, customer):
 def _add_rows(db, customer_id: int, n: int) -> None:
     customer = db.session.get(Customer, customer_id)
     for i in range(n):
-        db.session.add(ServiceLine(customer_id=customer_id, service="spot", plan=f"요금제{i}",
-                                   device_label=f"단말{i}", activated_on=date(2024, 1, 1)))
+        db.session.add(
+            ServiceLine(
+                customer_id=customer_id,
+                service="spot",
+                plan=f"요금제{i}",
+                device_label=f"단말{i}",
+                activated_on=date(2024, 1, 1),
+            )
+        )
         record_event("login_success", customer_id=customer_id, detail="card")
         record_disclosure(customer, recipient=f"기관{i}", legal_basis="법", items="phone")
         submit_inquiry(customer, subject=f"문의{i}", body="b")

@@ -29,15 +29,38 @@ def test_disclosures_page_empty(signed_in, client):
 
 
 def test_cli_records_and_customer_sees_newest_first(app, db, signed_in, client, runner):
-    result = runner.invoke(args=[
-        "disclosures", "record", "--login-id", "HONG_GILDONG", "--recipient", "서울중앙지방검찰청",
-        "--basis", "형사소송법 제199조", "--items", "name, phone", "--date", "2025-01-02",
-    ])
+    result = runner.invoke(
+        args=[
+            "disclosures",
+            "record",
+            "--login-id",
+            "HONG_GILDONG",
+            "--recipient",
+            "서울중앙지방검찰청",
+            "--basis",
+            "형사소송법 제199조",
+            "--items",
+            "name, phone",
+            "--date",
+            "2025-01-02",
+        ]
+    )
     assert result.exit_code == 0, result.output
-    result = runner.invoke(args=[
-        "disclosures", "record", "--login-id", "hong_gildong", "--recipient", "<b>X카드</b>",
-        "--basis", "결제 처리", "--items", "billing,email", "--json",
-    ])
+    result = runner.invoke(
+        args=[
+            "disclosures",
+            "record",
+            "--login-id",
+            "hong_gildong",
+            "--recipient",
+            "<b>X카드</b>",
+            "--basis",
+            "결제 처리",
+            "--items",
+            "billing,email",
+            "--json",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert '"disclosure_id"' in result.output
     html = client.get("/account/disclosures").get_data(as_text=True)
@@ -60,8 +83,12 @@ def test_cli_records_and_customer_sees_newest_first(app, db, signed_in, client, 
     ],
 )
 def test_cli_record_refuses_bad_input_in_one_line(app, db, customer, runner, args, message):
-    base = {"--login-id": "hong_gildong", "--recipient": "경찰서", "--basis": "수사",
-            "--items": "name"}
+    base = {
+        "--login-id": "hong_gildong",
+        "--recipient": "경찰서",
+        "--basis": "수사",
+        "--items": "name",
+    }
     for flag, value in zip(args[::2], args[1::2], strict=True):
         base[flag] = value
     argv = ["disclosures", "record"]
@@ -77,19 +104,37 @@ def test_cli_record_refuses_bad_input_in_one_line(app, db, customer, runner, arg
 def test_cli_record_refused_while_item_under_correction(app, db, customer, runner):
     from portal.account.corrections import request_correction
 
-    request_correction(db.session.get(Customer, customer.id), field="name", value="홍길순",
-                       reason="개명")
+    request_correction(
+        db.session.get(Customer, customer.id), field="name", value="홍길순", reason="개명"
+    )
     db.session.commit()
-    result = runner.invoke(args=["disclosures", "record", "--login-id", "hong_gildong",
-                                 "--recipient", "경찰서", "--basis", "수사", "--items", "name"])
+    result = runner.invoke(
+        args=[
+            "disclosures",
+            "record",
+            "--login-id",
+            "hong_gildong",
+            "--recipient",
+            "경찰서",
+            "--basis",
+            "수사",
+            "--items",
+            "name",
+        ]
+    )
     assert result.exit_code != 0 and "정정 신청이 처리 중인 정보(성명)" in result.output
 
 
 def test_disclosures_paginated(app, db, signed_in, client):
     customer = db.session.get(Customer, signed_in.id)
     for n in range(25):
-        record_disclosure(customer, recipient=f"기관{n:02d}", legal_basis="법",
-                          items="phone", disclosed_on=kst_today() - timedelta(days=n))
+        record_disclosure(
+            customer,
+            recipient=f"기관{n:02d}",
+            legal_basis="법",
+            items="phone",
+            disclosed_on=kst_today() - timedelta(days=n),
+        )
     db.session.commit()
     assert len(disclosures_of(customer.id, page=1, per_page=20)) == 21  # one more: next page
     page1 = client.get("/account/disclosures").get_data(as_text=True)
@@ -102,9 +147,16 @@ def test_disclosures_paginated(app, db, signed_in, client):
 
 
 def test_submit_list_and_read_answer(app, db, signed_in, client, runner, tmp_path):
-    response = post_form(client, "/account/inquiries",
-                         {"subject": "요금 문의", "body": "<script>x</script>\n두 줄",
-                          "customer_id": "999", "answer": "forged"})
+    response = post_form(
+        client,
+        "/account/inquiries",
+        {
+            "subject": "요금 문의",
+            "body": "<script>x</script>\n두 줄",
+            "customer_id": "999",
+            "answer": "forged",
+        },
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     html = client.get(location).get_data(as_text=True)

@@ -71,8 +71,14 @@ def _fill_every_table(db, demo):
     """Give the customer at least one row in every exported table."""
     customer = db.session.get(Customer, demo.id)
     db.session.add(
-        ServiceLine(customer_id=customer.id, service="spot", plan="스팟 라이트",
-                    device_label="가방", device_number="SP-1", activated_on=utcnow().date())
+        ServiceLine(
+            customer_id=customer.id,
+            service="spot",
+            plan="스팟 라이트",
+            device_label="가방",
+            device_number="SP-1",
+            activated_on=utcnow().date(),
+        )
     )
     from portal.auth import otp
 
@@ -113,8 +119,16 @@ def test_export_contains_every_exported_table_and_no_secret(app, db, signed_in, 
     assert any(e["kind"] == "login_success" for e in data["events"])
 
     text = response.get_data(as_text=True)
-    for secret in ("password_hash", "token_hash", "code_hash", "codes_encrypted",
-                   "secret_encrypted", "challenge_first", "$2b$", "홍길동"):
+    for secret in (
+        "password_hash",
+        "token_hash",
+        "code_hash",
+        "codes_encrypted",
+        "secret_encrypted",
+        "challenge_first",
+        "$2b$",
+        "홍길동",
+    ):
         assert secret not in text, secret
     # The security card serial is masked as on screen.
     serial = data["security_cards"][0]["serial"]
@@ -123,8 +137,9 @@ def test_export_contains_every_exported_table_and_no_secret(app, db, signed_in, 
 
 def test_export_is_logged_and_only_the_customers_own_data(app, db, make_customer, auth, client):
     other = make_customer(login_id="other_user", email="other@example.kr")
-    record_disclosure(db.session.get(Customer, other.id), recipient="타인 수신처",
-                      legal_basis="x", items="name")
+    record_disclosure(
+        db.session.get(Customer, other.id), recipient="타인 수신처", legal_basis="x", items="name"
+    )
     db.session.commit()
     me = make_customer()
     auth.login(me)
@@ -132,17 +147,18 @@ def test_export_is_logged_and_only_the_customers_own_data(app, db, make_customer
     assert "other_user" not in text and "타인 수신처" not in text
     from portal.audit.models import SecurityEvent
 
-    assert db.session.scalar(
-        select(SecurityEvent.customer_id).where(SecurityEvent.kind == "data_exported")
-    ) == me.id
+    assert (
+        db.session.scalar(
+            select(SecurityEvent.customer_id).where(SecurityEvent.kind == "data_exported")
+        )
+        == me.id
+    )
 
 
 def test_export_needs_recent_password(app, db, signed_in, client):
     with db.engine.begin() as conn:
         conn.execute(
-            update(UserSession.__table__).values(
-                authenticated_at=utcnow() - timedelta(minutes=10)
-            )
+            update(UserSession.__table__).values(authenticated_at=utcnow() - timedelta(minutes=10))
         )
     response = _download(client)
     assert response.status_code == 302
