@@ -188,33 +188,48 @@ class DashboardSummary:
     previous_login_ip: str | None
     notices: list
     balance_due: int = 0
+    lines: list = field(default_factory=list)
 
 
 def dashboard_summary(customer: Customer) -> DashboardSummary:
-    """What the dashboard shows: the customer, the previous sign-in, the latest notices.
+    """What the dashboard shows: the customer, the previous sign-in, the lines, the notices.
 
-    Statement budget (tested): the previous sign-in, the notices and the lines are one
-    statement each, whatever their number; the balance comes from billing.
+    Statement budget (tested, ≤ 4 per page with the session loader and the site-wide policy
+    banner): the previous sign-in and the service lines come in ONE statement — a one-row
+    derived table of the previous sign-in, left-joined to the lines, so there is a row even
+    without lines — and the notices in one more; the balance comes from billing.
     """
     from portal.audit.models import SecurityEvent
     from portal.billing.summary import balance_due
     from portal.policy.services import latest_notices
 
     # The newest login_success is this very session; the one before it is "최근 접속".
-    stmt = (
-        select(SecurityEvent)
+    previous_event = (
+        select(SecurityEvent.created_at, SecurityEvent.ip)
         .where(SecurityEvent.customer_id == customer.id, SecurityEvent.kind == "login_success")
         .order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc())
         .offset(1)
         .limit(1)
+        .subquery()
     )
-    previous = db.session.scalars(stmt).first()
+    previous = select(
+        select(previous_event.c.created_at).scalar_subquery().label("at"),
+        select(previous_event.c.ip).scalar_subquery().label("ip"),
+    ).subquery("previous_login")
+    stmt = (
+        select(previous.c.at, previous.c.ip, ServiceLine)
+        .select_from(previous)
+        .outerjoin(ServiceLine, ServiceLine.customer_id == customer.id)
+        .order_by(ServiceLine.id)
+    )
+    rows = db.session.execute(stmt).all()
     return DashboardSummary(
         customer=customer,
-        previous_login_at=previous.created_at if previous else None,
-        previous_login_ip=previous.ip if previous else None,
+        previous_login_at=rows[0].at if rows else None,
+        previous_login_ip=rows[0].ip if rows else None,
         notices=latest_notices(limit=5),
         balance_due=balance_due(customer),
+        lines=[row.ServiceLine for row in rows if row.ServiceLine is not None],
     )
 
 

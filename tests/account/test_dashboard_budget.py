@@ -81,3 +81,23 @@ def test_statement_budget_independent_of_data_size(app, db, signed_in, client, u
     many = _statements(db, client, url)
     assert len(few) <= BUDGET, few
     assert len(many) == len(few), many
+
+
+def test_previous_sign_in_and_no_lines(app, db, customer):
+    from tests.conftest import AuthActions
+
+    first = app.test_client()
+    AuthActions(first).login(customer)
+    html = first.get("/account").get_data(as_text=True)
+    assert "이번이 첫 로그인입니다" in html and "등록된 회선이 없습니다" in html
+    second = app.test_client()
+    AuthActions(second).login(customer)
+    html = second.get("/account").get_data(as_text=True)
+    assert "이번이 첫 로그인입니다" not in html and "IP 127.0.0.1" in html
+    assert "등록된 회선이 없습니다" in html
+
+
+def test_dashboard_lists_every_line_in_order(app, db, signed_in, client):
+    _add_rows(db, signed_in.id, 3)
+    html = client.get("/account").get_data(as_text=True)
+    assert html.index("요금제0") < html.index("요금제1") < html.index("요금제2")
