@@ -20,6 +20,9 @@ demo_cli = AppGroup("demo", help="Demo data for a development machine.")
 staff_cli = AppGroup("staff", help="Staff accounts.")
 policy_cli = AppGroup("policy", help="Privacy-policy revisions (개인정보 처리방침).")
 notices_cli = AppGroup("notices", help="Notices board (공지사항).")
+corrections_cli = AppGroup("corrections", help="Correction requests (정정 신청).")
+disclosures_cli = AppGroup("disclosures", help="Third-party disclosures (제3자 제공).")
+inquiries_cli = AppGroup("inquiries", help="Customer inquiries (문의·민원).")
 
 
 def _fail(message: object) -> None:
@@ -251,3 +254,6 @@ def notices_post(
 def register(app: Flask) -> None:
     for group in (customers_cli, cards_cli, demo_cli, staff_cli, policy_cli, notices_cli):
         app.cli.add_command(group)
+    from portal.account.cli import register as register_account
+
+    register_account(app)

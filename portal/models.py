@@ -1,6 +1,7 @@
 """Import every model module so the metadata is complete (migrations, tests)."""
 
 from portal.account.models import Customer, LoginId, ServiceLine
+from portal.account.records import CorrectionNotice, CorrectionRequest, Disclosure, Inquiry
 from portal.admin.models import Staff
 from portal.audit.models import SecurityEvent
 from portal.auth.models import (
@@ -15,7 +16,11 @@ from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 
 __all__ = [
     "CardUsedPair",
+    "CorrectionNotice",
+    "CorrectionRequest",
     "Customer",
+    "Disclosure",
+    "Inquiry",
     "LoginId",
     "Notice",
     "OtpCredential",

@@ -22,3 +22,62 @@ MEMBER_TYPE_INVALID = _l("회원 구분이 올바르지 않습니다.")
 CUSTOMER_TYPE_INVALID = _l("고객 유형이 올바르지 않습니다.")
 SECOND_FACTOR_INVALID = _l("2차 인증 수단은 보안카드(card) 또는 OTP(otp)입니다.")
 CONTROL_CHARACTERS = _l("입력할 수 없는 문자가 있습니다.")
+
+# --- profile, corrections, export, disclosures, inquiries (issue 4) -------------------
+FORM_SHAPE = _l("입력 형식이 올바르지 않습니다.")
+VERSION_MISSING = _l("화면 정보가 올바르지 않습니다. 새로 고친 뒤 다시 시도해 주세요.")
+PROFILE_SAVED = _l("회원 정보를 저장했습니다. 이전 정보는 바로 삭제되었습니다.")
+PROFILE_UNCHANGED = _l("바뀐 내용이 없어 저장하지 않았습니다.")
+PROFILE_STALE = _l(
+    "이 화면을 연 뒤 다른 곳(다른 창이나 기기)에서 회원 정보가 바뀌었습니다. "
+    "아무것도 저장하지 않았습니다. 아래의 지금 저장된 내용을 확인한 뒤 다시 수정해 주세요."
+)
+CORRECTION_FIELD_INVALID = _l("정정할 항목을 선택해 주세요.")
+CORRECTION_FIELD_NOT_APPLICABLE = _l("이 회원 유형에는 해당하지 않는 항목입니다.")
+CORRECTION_SAME = _l("지금 등록된 값과 같습니다.")
+CORRECTION_ALREADY_OPEN = _l("이 항목은 이미 정정 신청이 진행 중입니다. 처리 결과를 기다려 주세요.")
+CORRECTION_SUBMITTED = _l(
+    "정정 신청을 접수했습니다. "
+    "처리될 때까지 이 정보는 '정정 중'으로 표시되고 이용·제공되지 않습니다."
+)
+CORRECTION_NOT_FOUND = _l("정정 신청을 찾을 수 없습니다.")
+CORRECTION_NOT_OPEN = _l("이미 처리된 정정 신청입니다.")
+CORRECTION_CONFLICT = _l("처리 중에 회원 정보가 바뀌었습니다. 다시 실행해 주세요.")
+CORRECTION_REJECT_REASON = _l("반려 사유를 입력해 주세요.")
+UNDER_CORRECTION = _l(
+    "정정 신청이 처리 중인 정보(%(fields)s)는 처리될 때까지 이용하거나 제공할 수 없습니다."
+)
+NOTICE_NOT_FOUND = _l("통지 작업을 찾을 수 없습니다.")
+NOTICE_ALREADY_DONE = _l("이미 통지 완료로 표시된 작업입니다.")
+DISCLOSURE_ITEMS_INVALID = _l("제공 항목이 올바르지 않습니다. 사용할 수 있는 항목: %(items)s")
+DISCLOSURE_DATE_INVALID = _l("제공일은 YYYY-MM-DD 형식의 오늘 또는 지난 날짜여야 합니다.")
+INQUIRY_SUBMITTED = _l("문의를 접수했습니다. 답변이 등록되면 이 화면에서 확인할 수 있습니다.")
+INQUIRY_NOT_FOUND = _l("문의를 찾을 수 없습니다.")
+INQUIRY_ALREADY_ANSWERED = _l("이미 답변한 문의입니다.")
+EXPORT_READY = _l("내 정보 파일을 내려받았습니다.")
+
+FIELD_LABELS = {
+    "login_id": _l("아이디"),
+    "name": _l("성명"),
+    "birth_date": _l("생년월일"),
+    "business_number": _l("사업자등록번호"),
+    "email": _l("이메일"),
+    "phone": _l("연락처"),
+    "postal_code": _l("우편번호"),
+    "address": _l("주소"),
+    "country": _l("국가"),
+    "username": _l("유저네임"),
+    "value": _l("새 값"),
+    "reason": _l("신청 사유"),
+    "field": _l("정정 항목"),
+    "subject": _l("제목"),
+    "body": _l("내용"),
+    "version": _l("화면 정보"),
+}
+
+SOURCE_LABELS = {
+    "form": _l("가입신청서"),
+    "self": _l("본인 수정"),
+    "correction": _l("정정 신청(승인)"),
+    "service": _l("서비스 이용"),
+}

@@ -58,6 +58,9 @@ class Customer(UserMixin, db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     country: Mapped[str | None] = mapped_column(String(2))
     username: Mapped[str] = mapped_column(String(40), default="")
+    # Where each item came from when it is not the application form: "email:self,name:
+    # correction". Names only, never values (old values are destroyed, policy §3).
+    field_sources: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     password_hash: Mapped[str] = mapped_column(String(100))
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -82,7 +85,15 @@ class Customer(UserMixin, db.Model):
         order_by="ServiceLine.id",
     )
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a dict
+    # The version counts edits of the customer's data (profile, corrections), set by those
+    # services; sign-in bookkeeping (last login, failure counters) leaves it alone. Every
+    # UPDATE still carries "WHERE version = :seen", so a concurrent edit is caught, but a
+    # sign-in on another device no longer makes an open profile form stale (and two
+    # concurrent sign-ins no longer fail each other with StaleDataError).
+    __mapper_args__ = {  # noqa: RUF012 - SQLAlchemy reads a dict
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
 
     @property
     def login_id(self) -> str:

@@ -1,15 +1,249 @@
-"""Customer account pages."""
+"""Customer account pages: parse, call one service, commit once, flash, redirect."""
 
 from __future__ import annotations
 
-from flask import render_template
+import json
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.account import bp
-from portal.account.services import dashboard_summary
+from portal.account import messages as m
+from portal.account.corrections import (
+    CorrectionAlreadyOpen,
+    applicable_fields,
+    corrections_of,
+    request_correction,
+)
+from portal.account.disclosures import disclosures_of, item_label
+from portal.account.export import export_customer_data
+from portal.account.forms import CorrectionForm, InquiryForm, ProfileForm
+from portal.account.inquiries import inquiries_of, inquiry_of, submit_inquiry
+from portal.account.services import (
+    StaleProfile,
+    ValidationFailed,
+    current_profile_values,
+    dashboard_summary,
+    field_sources,
+    mask_birth_date,
+    mask_business_number,
+    profile_facts,
+    update_profile,
+)
+from portal.auth.views import reauth_required
+from portal.billing.summary import payment_method_summary
+from portal.dbtypes import kst_today
+from portal.errors import render_error
+from portal.extensions import db, limiter
+
+PER_PAGE = 20
+# Signed-in customers only, but each submit is a row kept for years: cap the rate so a
+# script (or a stuck key) cannot fill the staff queues.
+SUBMIT_LIMIT = "30 per hour"
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), 10_000)
+
+
+def _shape_errors(form) -> dict[str, object]:
+    return {name: m.FORM_SHAPE for name in form.errors}
 
 
 @bp.get("/account")
 @login_required
 def dashboard():
     return render_template("account/dashboard.html", summary=dashboard_summary(current_user))
+
+
+@bp.get("/account/profile")
+@login_required
+def profile():
+    customer = current_user
+    return render_template(
+        "account/profile.html",
+        c=customer,
+        facts=profile_facts(customer),
+        sources=field_sources(customer),
+        masked_birth_date=mask_birth_date(customer.birth_date),
+        masked_business_number=mask_business_number(customer.business_number),
+        payment_method=payment_method_summary(customer),
+    )
+
+
+@bp.route("/account/profile/edit", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    customer = current_user
+    errors: dict[str, object] = {}
+    status = 200
+    values = {
+        "email": customer.email,
+        "phone": customer.phone,
+        "postal_code": customer.postal_code or "",
+        "address": customer.address,
+        "country": customer.country or "",
+        "username": customer.username,
+        "version": customer.version,
+    }
+    if request.method == "POST":
+        form = ProfileForm(request.form)
+        # Only the form's own fields are read back: status, login_id, customer_id, name...
+        # posted alongside never reach the service (no mass assignment).
+        values.update({name: form[name].data or "" for name in values if name != "version"})
+        if not form.validate():
+            errors, status = _shape_errors(form), 400
+            if "version" in errors:
+                errors["version"] = m.VERSION_MISSING
+        else:
+            try:
+                changed = update_profile(
+                    customer,
+                    version=int(form.version.data),
+                    email=form.email.data,
+                    phone=form.phone.data,
+                    postal_code=form.postal_code.data,
+                    address=form.address.data,
+                    country=form.country.data,
+                    username=form.username.data,
+                )
+            except StaleProfile:
+                db.session.rollback()
+                return render_error(
+                    409,
+                    str(m.PROFILE_STALE),
+                    current=current_profile_values(customer.id),
+                    back_url=url_for("account.edit_profile"),
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                errors, status = exc.errors, 400
+            else:
+                db.session.commit()
+                flash(m.PROFILE_SAVED if changed else m.PROFILE_UNCHANGED, "success")
+                return redirect(url_for("account.profile"))
+    return (
+        render_template("account/edit_profile.html", c=customer, values=values, errors=errors),
+        status,
+    )
+
+
+@bp.route("/account/corrections", methods=["GET", "POST"])
+@limiter.limit(SUBMIT_LIMIT, methods=["POST"])
+@login_required
+def corrections():
+    customer = current_user
+    errors: dict[str, object] = {}
+    status = 200
+    values = {"field": "", "value": "", "reason": ""}
+    if request.method == "POST":
+        form = CorrectionForm(request.form)
+        values.update({name: form[name].data or "" for name in values})
+        if not form.validate():
+            errors, status = _shape_errors(form), 400
+        else:
+            try:
+                request_correction(
+                    customer,
+                    field=form.field.data,
+                    value=form.value.data,
+                    reason=form.reason.data,
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                errors, status = exc.errors, 400
+            except CorrectionAlreadyOpen:
+                db.session.rollback()
+                errors, status = {"field": m.CORRECTION_ALREADY_OPEN}, 409
+            else:
+                db.session.commit()
+                flash(m.CORRECTION_SUBMITTED, "success")
+                return redirect(url_for("account.corrections"))
+    return (
+        render_template(
+            "account/corrections.html",
+            c=customer,
+            fields=applicable_fields(customer),
+            requests=corrections_of(customer.id),
+            values=values,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.post("/account/export")
+@reauth_required(return_to="/account/profile")
+def export():
+    customer = current_user
+    data = export_customer_data(customer)
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
+    filename = f"anytrack-my-data-{kst_today():%Y%m%d}.json"
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/account/disclosures")
+@login_required
+def disclosures():
+    page = _page()
+    rows = disclosures_of(current_user.id, page=page, per_page=PER_PAGE)
+    return render_template(
+        "account/disclosures.html",
+        rows=rows[:PER_PAGE],
+        has_next=len(rows) > PER_PAGE,
+        page=page,
+        item_label=item_label,
+    )
+
+
+@bp.route("/account/inquiries", methods=["GET", "POST"])
+@limiter.limit(SUBMIT_LIMIT, methods=["POST"])
+@login_required
+def inquiries():
+    customer = current_user
+    errors: dict[str, object] = {}
+    status = 200
+    values = {"subject": "", "body": ""}
+    if request.method == "POST":
+        form = InquiryForm(request.form)
+        values.update({name: form[name].data or "" for name in values})
+        if not form.validate():
+            errors, status = _shape_errors(form), 400
+        else:
+            try:
+                row = submit_inquiry(customer, subject=form.subject.data, body=form.body.data)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                errors, status = exc.errors, 400
+            else:
+                db.session.commit()
+                flash(m.INQUIRY_SUBMITTED, "success")
+                return redirect(url_for("account.inquiry", inquiry_id=row.id))
+    page = _page()
+    rows = inquiries_of(customer.id, page=page, per_page=PER_PAGE)
+    return (
+        render_template(
+            "account/inquiries.html",
+            rows=rows[:PER_PAGE],
+            has_next=len(rows) > PER_PAGE,
+            page=page,
+            values=values,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.get("/account/inquiries/<int:inquiry_id>")
+@login_required
+def inquiry(inquiry_id: int):
+    row = inquiry_of(current_user.id, inquiry_id)
+    if row is None:
+        abort(404)
+    return render_template("account/inquiry.html", row=row)

@@ -21,6 +21,10 @@ EVENT_LABELS = {
     "reauth_success": _l("비밀번호 재확인"),
     "reauth_failure": _l("비밀번호 재확인 실패"),
     "profile_updated": _l("회원 정보 변경"),
+    "correction_requested": _l("정정 신청"),
+    "correction_approved": _l("정정 신청 승인"),
+    "correction_rejected": _l("정정 신청 반려"),
+    "data_exported": _l("내 정보 내려받기"),
 }
 
 

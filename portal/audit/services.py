@@ -28,6 +28,10 @@ EVENT_KINDS = (
     "reauth_success",
     "reauth_failure",
     "profile_updated",
+    "correction_requested",
+    "correction_approved",
+    "correction_rejected",
+    "data_exported",
 )
 
 

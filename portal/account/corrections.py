@@ -1,0 +1,308 @@
+"""Correction requests for identity fields (SPEC §3, policy §7).
+
+Name, birth date and business number are not edited by the customer: a request goes to staff.
+While a request is open the field is "정정 중" and must be neither used nor provided
+(개인정보 보호법 §36: data whose correction is requested is not used until resolved), so
+every service that prints or provides it calls :func:`ensure_not_under_correction` first —
+documents (billing will), third-party disclosures (here). The customer's own data download is
+not refused: the customer is the data subject, not a third party.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.account import messages as m
+from portal.account import validation as v
+from portal.account.models import Customer
+from portal.account.records import (
+    CORRECTABLE_FIELDS,
+    CorrectionNotice,
+    CorrectionRequest,
+    Disclosure,
+)
+from portal.account.services import AccountError, ValidationFailed, set_field_sources
+from portal.audit.services import record_event
+from portal.dbtypes import KST, utcnow
+from portal.extensions import db
+
+
+class CorrectionError(AccountError):
+    """Base of the correction failures."""
+
+
+class UnderCorrection(CorrectionError):
+    """The data asked for has an open correction request; ``fields`` names them."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields
+
+    @property
+    def message(self) -> str:
+        labels = ", ".join(str(m.FIELD_LABELS.get(f, f)) for f in self.fields)
+        return str(m.UNDER_CORRECTION % {"fields": labels})
+
+
+class CorrectionAlreadyOpen(CorrectionError):
+    """A request for that field is already open."""
+
+
+class CorrectionNotFound(CorrectionError):
+    """No such correction request."""
+
+
+class CorrectionNotOpen(CorrectionError):
+    """The request was already approved or rejected."""
+
+
+class CorrectionConflict(CorrectionError):
+    """The customer row changed while the approval was being written; run it again."""
+
+
+class NoticeNotFound(CorrectionError):
+    """No such notification task."""
+
+
+class NoticeAlreadyDone(CorrectionError):
+    """The task was already marked notified."""
+
+
+def applicable_fields(customer: Customer) -> tuple[str, ...]:
+    """The identity fields this customer has: birth date (individual) or business number."""
+    if customer.customer_type == "business":
+        return ("name", "business_number")
+    return ("name", "birth_date")
+
+
+def _normalise(field: str, value: str | None) -> str:
+    if field == "name":
+        return v.clean_text(value, max_length=100)
+    if field == "birth_date":
+        return v.birth_date(value).isoformat()
+    return v.business_number(value)
+
+
+def _current(customer: Customer, field: str) -> str:
+    current = getattr(customer, field)
+    if isinstance(current, date):
+        return current.isoformat()
+    return current or ""
+
+
+def request_correction(
+    customer: Customer, *, field: str, value: str | None, reason: str | None
+) -> CorrectionRequest:
+    """Open a correction request for one identity field.
+
+    :raises ValidationFailed: unknown or inapplicable field, a bad value (e.g. a business
+        number whose check digit fails), the value already held, or a missing reason.
+    :raises CorrectionAlreadyOpen: a request for this field is still open.
+    """
+    errors: dict[str, object] = {}
+    if field not in CORRECTABLE_FIELDS:
+        raise ValidationFailed({"field": m.CORRECTION_FIELD_INVALID})
+    if field not in applicable_fields(customer):
+        raise ValidationFailed({"field": m.CORRECTION_FIELD_NOT_APPLICABLE})
+    new_value = None
+    try:
+        new_value = _normalise(field, value)
+    except v.FieldInvalid as exc:
+        errors["value"] = exc.message
+    try:
+        clean_reason = v.clean_text(reason, max_length=1000)
+    except v.FieldInvalid as exc:
+        errors["reason"] = exc.message
+    if new_value is not None and new_value == _current(customer, field):
+        errors["value"] = m.CORRECTION_SAME
+    if errors:
+        raise ValidationFailed(errors)
+    if field in open_correction_fields(customer.id):
+        raise CorrectionAlreadyOpen(field)
+    row = CorrectionRequest(
+        customer_id=customer.id,
+        field=field,
+        open_field=field,
+        new_value=new_value,
+        reason=clean_reason,
+        status="open",
+    )
+    db.session.add(row)
+    record_event("correction_requested", customer_id=customer.id, detail=field)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        # Two submits raced past the check above: the unique (customer_id, open_field)
+        # pair lets only one of them in.
+        raise CorrectionAlreadyOpen(field) from exc
+    return row
+
+
+def open_correction_fields(customer_id: int) -> set[str]:
+    """The identity fields of the customer that have an open correction request."""
+    stmt = select(CorrectionRequest.field).where(
+        CorrectionRequest.customer_id == customer_id, CorrectionRequest.open_field.is_not(None)
+    )
+    return set(db.session.scalars(stmt))
+
+
+def ensure_not_under_correction(customer: Customer, fields, *, on: date | None = None) -> None:
+    """Refuse to use or provide ``fields`` of ``customer`` while a correction is open.
+
+    Call this before printing a document or providing data to a third party. ``on`` is the
+    KST date of a provision being recorded after the fact: only requests opened on or before
+    that day block it (a provision made before the request was lawful and must be recordable,
+    so that its recipient is notified if the correction is approved).
+
+    :raises UnderCorrection: one of ``fields`` has an open correction request.
+    """
+    wanted = [f for f in fields if f in CORRECTABLE_FIELDS]
+    if not wanted:
+        return
+    stmt = select(CorrectionRequest.field, CorrectionRequest.created_at).where(
+        CorrectionRequest.customer_id == customer.id,
+        CorrectionRequest.open_field.in_(wanted),
+    )
+    blocked = sorted(
+        {
+            field
+            for field, created_at in db.session.execute(stmt)
+            if on is None or created_at.astimezone(KST).date() <= on
+        },
+        key=wanted.index,
+    )
+    if blocked:
+        raise UnderCorrection(blocked)
+
+
+def corrections_of(customer_id: int, *, limit: int = 50) -> list[CorrectionRequest]:
+    """The customer's requests, newest first, with their notification tasks (2 statements)."""
+    stmt = (
+        select(CorrectionRequest)
+        .where(CorrectionRequest.customer_id == customer_id)
+        .options(selectinload(CorrectionRequest.notifications))
+        .order_by(CorrectionRequest.created_at.desc(), CorrectionRequest.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def correction_queue(*, include_resolved: bool = False, limit: int = 200) -> list[tuple]:
+    """(request, login ID) pairs for staff, oldest open first."""
+    from portal.account.models import LoginId
+
+    stmt = (
+        select(CorrectionRequest, LoginId.login_id)
+        .join(Customer, Customer.id == CorrectionRequest.customer_id)
+        .join(LoginId, LoginId.id == Customer.login_id_id)
+        .options(selectinload(CorrectionRequest.notifications))
+        .order_by(CorrectionRequest.created_at, CorrectionRequest.id)
+        .limit(limit)
+    )
+    if not include_resolved:
+        stmt = stmt.where(CorrectionRequest.status == "open")
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def _open_request(correction_id: int) -> CorrectionRequest:
+    row = db.session.get(CorrectionRequest, correction_id)
+    if row is None:
+        raise CorrectionNotFound(correction_id)
+    if row.status != "open":
+        raise CorrectionNotOpen(correction_id)
+    return row
+
+
+def approve_correction(correction_id: int) -> CorrectionRequest:
+    """Apply the requested value and open a notification task per earlier recipient.
+
+    The old value is overwritten, not kept (policy §3). Every third party that had received
+    this field (disclosures whose items include it) gets one "notify of correction" task,
+    which staff mark done with :func:`mark_notified`; the customer sees their status.
+
+    :raises CorrectionNotFound: no such request.
+    :raises CorrectionNotOpen: already approved or rejected.
+    :raises CorrectionConflict: the customer edited their profile at that very moment.
+    :raises ValidationFailed: the value no longer passes its rule (e.g. a date now invalid).
+    """
+    row = _open_request(correction_id)
+    customer = db.session.get(Customer, row.customer_id)
+    assert customer is not None  # the FK cascades: a request never outlives its customer
+    try:
+        value = _normalise(row.field, row.new_value)
+    except v.FieldInvalid as exc:
+        raise ValidationFailed({"value": exc.message}) from exc
+    # Read everything first: a query after the changes would autoflush them outside the
+    # conflict handling below.
+    recipients: list[str] = []
+    stmt = (
+        select(Disclosure)
+        .where(Disclosure.customer_id == customer.id)
+        .order_by(Disclosure.disclosed_on, Disclosure.id)
+    )
+    for disclosure in db.session.scalars(stmt):
+        if row.field in disclosure.item_keys and disclosure.recipient not in recipients:
+            recipients.append(disclosure.recipient)
+    setattr(customer, row.field, date.fromisoformat(value) if row.field == "birth_date" else value)
+    set_field_sources(customer, [row.field], "correction")
+    customer.version = customer.version + 1  # an open profile form is now stale
+    row.status = "approved"
+    row.open_field = None
+    row.resolved_at = utcnow()
+    for recipient in recipients:
+        db.session.add(
+            CorrectionNotice(correction=row, customer_id=customer.id, recipient=recipient)
+        )
+    record_event("correction_approved", customer_id=customer.id, detail=row.field)
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise CorrectionConflict(correction_id) from exc
+    return row
+
+
+def reject_correction(correction_id: int, *, reason: str | None) -> CorrectionRequest:
+    """Close a request without changing the data; the customer sees the reason.
+
+    :raises CorrectionNotFound: no such request.
+    :raises CorrectionNotOpen: already approved or rejected.
+    :raises ValidationFailed: no reason given.
+    """
+    row = _open_request(correction_id)
+    try:
+        note = v.clean_text(reason, max_length=1000)
+    except v.FieldInvalid as exc:
+        raise ValidationFailed({"reason": m.CORRECTION_REJECT_REASON}) from exc
+    row.status = "rejected"
+    row.open_field = None
+    row.resolved_at = utcnow()
+    row.resolution_note = note
+    record_event("correction_rejected", customer_id=row.customer_id, detail=row.field)
+    db.session.flush()
+    return row
+
+
+def mark_notified(notice_id: int) -> CorrectionNotice:
+    """Staff told the recipient about the correction.
+
+    :raises NoticeNotFound: no such task.
+    :raises NoticeAlreadyDone: already marked.
+    """
+    stmt = (
+        select(CorrectionNotice)
+        .where(CorrectionNotice.id == notice_id)
+        .options(joinedload(CorrectionNotice.correction))
+    )
+    notice = db.session.scalars(stmt).first()
+    if notice is None:
+        raise NoticeNotFound(notice_id)
+    if notice.notified_at is not None:
+        raise NoticeAlreadyDone(notice_id)
+    notice.notified_at = utcnow()
+    db.session.flush()
+    return notice

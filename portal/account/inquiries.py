@@ -1,0 +1,102 @@
+"""Inquiries and complaints (문의·민원, SPEC §6): customers ask, staff answer; kept 3 years."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.account import validation as v
+from portal.account.models import Customer, LoginId
+from portal.account.records import RETENTION_COMPLAINT, Inquiry
+from portal.account.services import AccountError, ValidationFailed
+from portal.dbtypes import utcnow
+from portal.extensions import db
+
+SUBJECT_MAX = 200
+BODY_MAX = 5000
+ANSWER_MAX = 10000
+
+
+class InquiryNotFound(AccountError):
+    """No such inquiry."""
+
+
+class InquiryAlreadyAnswered(AccountError):
+    """The inquiry has an answer already."""
+
+
+def submit_inquiry(customer: Customer, *, subject: str | None, body: str | None) -> Inquiry:
+    """Record a customer's inquiry; it is a complaint record (retention category).
+
+    :raises ValidationFailed: missing or over-long subject or body, control characters.
+    """
+    errors: dict[str, object] = {}
+    clean = {}
+    for name, value, limit in (("subject", subject, SUBJECT_MAX), ("body", body, BODY_MAX)):
+        try:
+            clean[name] = v.clean_text(value, max_length=limit)
+        except v.FieldInvalid as exc:
+            errors[name] = exc.message
+    if errors:
+        raise ValidationFailed(errors)
+    row = Inquiry(
+        customer_id=customer.id,
+        subject=clean["subject"],
+        body=clean["body"],
+        retention_category=RETENTION_COMPLAINT,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def inquiries_of(customer_id: int, *, page: int = 1, per_page: int = 20) -> list[Inquiry]:
+    """The customer's inquiries, newest first; one extra row tells if there is a next page."""
+    stmt = (
+        select(Inquiry)
+        .where(Inquiry.customer_id == customer_id)
+        .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+        .limit(per_page + 1)
+        .offset((max(page, 1) - 1) * per_page)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def inquiry_of(customer_id: int, inquiry_id: int) -> Inquiry | None:
+    """One inquiry, only if it is the customer's own (anything else is "not found")."""
+    stmt = select(Inquiry).where(Inquiry.id == inquiry_id, Inquiry.customer_id == customer_id)
+    return db.session.scalars(stmt).first()
+
+
+def unanswered_inquiries(*, limit: int = 200) -> list[tuple[Inquiry, str]]:
+    """(inquiry, login ID) pairs waiting for an answer, oldest first (staff)."""
+    stmt = (
+        select(Inquiry, LoginId.login_id)
+        .join(Customer, Customer.id == Inquiry.customer_id)
+        .join(LoginId, LoginId.id == Customer.login_id_id)
+        .where(Inquiry.answered_at.is_(None))
+        .order_by(Inquiry.created_at, Inquiry.id)
+        .limit(limit)
+    )
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def answer_inquiry(inquiry_id: int, *, body: str | None) -> Inquiry:
+    """Store the staff answer to an inquiry.
+
+    :raises InquiryNotFound: no such inquiry.
+    :raises InquiryAlreadyAnswered: it has an answer already.
+    :raises ValidationFailed: empty or over-long answer.
+    """
+    row = db.session.get(Inquiry, inquiry_id)
+    if row is None:
+        raise InquiryNotFound(inquiry_id)
+    if row.answered_at is not None:
+        raise InquiryAlreadyAnswered(inquiry_id)
+    try:
+        answer = v.clean_text(body, max_length=ANSWER_MAX)
+    except v.FieldInvalid as exc:
+        raise ValidationFailed({"body": exc.message}) from exc
+    row.answer = answer
+    row.answered_at = utcnow()
+    db.session.flush()
+    return row
