@@ -52,6 +52,10 @@ def test_upgrade_from_empty_matches_models(empty_database_url, monkeypatch, tmp_
         assert diff == [], f"models and migrations differ: {diff}"
         tables = set(inspect(db.engine).get_table_names())
         assert {"customers", "login_ids", "security_cards", "user_sessions"} <= tables
+        # The data migration seeds the first policy version on every engine.
+        with db.engine.connect() as conn:
+            labels = conn.execute(text("SELECT label FROM policy_versions")).scalars().all()
+        assert labels == ["2023-09-15"]
         # And back down to nothing: every migration can be undone.
         downgrade(revision="base")
         remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
