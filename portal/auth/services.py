@@ -13,6 +13,7 @@ from portal.account.models import Customer
 from portal.account.services import customer_by_login_id
 from portal.audit.services import record_event
 from portal.auth import cards, otp
+from portal.auth import messages as m
 from portal.auth.errors import (
     AccountLocked,
     ActivationRequired,
@@ -249,21 +250,28 @@ def complete_login(pending: PendingLogin, *, method: str) -> str:
     return token
 
 
-def activate(pending: PendingLogin, *, password: str, password_confirm: str) -> None:
-    """First login: the customer replaces the staff-set password, then proves the factor.
+def _check_new_password(customer: Customer, password: str, confirm: str) -> None:
+    """The rules for a new password: SPEC §2, typed twice alike, not the current one.
 
-    :raises PasswordRejected: the new password breaks a rule or does not match.
+    :raises PasswordRejected: with every problem found.
     """
-    from portal.auth import messages as m
-
-    customer = pending.customer
     problems = list(password_problems(password or "", login_id=customer.login_id))
-    if not problems and password != password_confirm:
+    if not problems and password != confirm:
         problems.append(m.PASSWORD_MISMATCH)
     if not problems and check_password(password, customer.password_hash):
         problems.append(m.PASSWORD_SAME)
     if problems:
         raise PasswordRejected(problems)
+
+
+def activate(pending: PendingLogin, *, password: str, password_confirm: str) -> None:
+    """First login: the customer replaces the staff-set password, then proves the factor.
+
+    :raises PasswordRejected: the new password breaks a rule or does not match.
+    """
+
+    customer = pending.customer
+    _check_new_password(customer, password, password_confirm)
     customer.password_hash = hash_password(password)
     customer.password_changed_at = utcnow()
     # The account flag itself clears only after step 2 proves the second factor.
@@ -326,19 +334,12 @@ def change_password(
     :raises ReauthFailed: the current password is wrong.
     :raises PasswordRejected: the new password breaks a rule or does not match.
     """
-    from portal.auth import messages as m
 
     if not check_password(current_password or "", customer.password_hash):
         record_event("reauth_failure", customer_id=customer.id, detail="password change")
         db.session.flush()
         raise ReauthFailed()
-    problems = list(password_problems(new_password or "", login_id=customer.login_id))
-    if not problems and new_password != new_password_confirm:
-        problems.append(m.PASSWORD_MISMATCH)
-    if not problems and new_password == current_password:
-        problems.append(m.PASSWORD_SAME)
-    if problems:
-        raise PasswordRejected(problems)
+    _check_new_password(customer, new_password, new_password_confirm)
     customer.password_hash = hash_password(new_password)
     customer.password_changed_at = utcnow()
     ended = end_other_sessions(customer, session_row)
