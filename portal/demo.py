@@ -6,12 +6,14 @@ from datetime import date
 
 from sqlalchemy import select
 
+from portal.account.disclosures import record_disclosure
+from portal.account.inquiries import answer_inquiry, submit_inquiry
 from portal.account.services import NewCustomer, customer_by_login_id, register_customer
 from portal.admin.models import Staff
 from portal.admin.services import create_staff
 from portal.auth import cards, otp
 from portal.extensions import db
-from portal.policy.services import ensure_seed
+from portal.policy.services import ensure_seed, post_notice
 from portal.security import decrypt
 
 # Demo sign-ins are printed by `flask demo load`; they exist only in development data.
@@ -140,6 +142,23 @@ DEMO_CUSTOMERS = [
 ]
 
 
+def _demo_history(customer) -> None:
+    """A question answered and a disclosure on record, so those pages show something."""
+    inquiry = submit_inquiry(
+        customer,
+        subject="청구서 수신 이메일 변경",
+        body="청구서를 회사 이메일로도 받을 수 있을까요?",
+    )
+    answer_inquiry(inquiry.id, body="회원 정보 수정에서 이메일을 바꾸시면 다음 달부터 적용됩니다.")
+    record_disclosure(
+        customer,
+        recipient="○○카드(주)",
+        legal_basis="유료 서비스 요금 결제 (개인정보 처리방침 5. 개인정보 공유 및 제공)",
+        items="name,phone",
+        disclosed_on=date(2025, 3, 10),
+    )
+
+
 def load_demo() -> list[dict]:
     """Create the demo customers and staff account if missing; return their sign-ins."""
     ensure_seed()  # a no-op after ``flask db upgrade`` (migration 0002 inserts it)
@@ -148,6 +167,8 @@ def load_demo() -> list[dict]:
         customer = customer_by_login_id(data.login_id)
         if customer is None:
             customer = register_customer(data).customer
+            if data.login_id == "kim_minsu":
+                _demo_history(customer)
         entry: dict = {
             "who": f"{customer.name} ({data.member_type}/{data.customer_type}"
             f"{', 첫 로그인' if not data.activated else ''})",
@@ -163,6 +184,12 @@ def load_demo() -> list[dict]:
         sign_ins.append(entry)
     staff = db.session.scalars(select(Staff).where(Staff.login_id == "admin")).first()
     if staff is None:
+        post_notice(
+            title="연말 서버 점검 안내 (12월 20일 02:00~04:00)",
+            body_md="점검 시간에는 포털과 위치 조회 앱을 잠시 쓸 수 없습니다. 양해 부탁드립니다.",
+            popup=True,
+            author="고객센터",
+        )
         staff, _ = create_staff(
             login_id="admin", name="관리자", role="admin", password=STAFF_PASSWORD
         )
