@@ -537,10 +537,12 @@ def _diff_lines(old_md: str, new_md: str) -> tuple[tuple[DiffLine, ...], int, in
                 continue
             removed += i2 - i1
             added += j2 - j1
-            pairs_fit = all(
+            # Word-level marks only for a one-to-one replacement of short lines; deletions,
+            # insertions and uneven replacements are shown line by line.
+            one_to_one = tag == "replace" and i2 - i1 == j2 - j1
+            if one_to_one and all(
                 len(a[i1 + k]) + len(b[j1 + k]) <= MAX_WORD_DIFF_CHARS for k in range(i2 - i1)
-            )
-            if tag == "replace" and i2 - i1 == j2 - j1 and pairs_fit:
+            ):
                 pairs = [_word_parts(a[i1 + k], b[j1 + k]) for k in range(i2 - i1)]
                 for k, (old_parts, _) in enumerate(pairs):
                     lines.append(DiffLine("removed", i1 + k + 1, None, old_parts))

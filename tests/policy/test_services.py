@@ -6,11 +6,14 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal.policy import services
 from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 from portal.policy.seed import SEED_LABEL, seed_markdown
+from portal.policy.services import _diff_lines
 from tests.policy.conftest import NOW
 
 TODAY = NOW.date()
@@ -248,3 +251,29 @@ def test_popups_hidden_by_cookie_and_ended_by_date(db, frozen):
 def test_post_notice_refuses_past_end_dates(db, frozen):
     with pytest.raises(services.InvalidInput):
         services.post_notice(title="x", body_md="y", pinned_until=TODAY - timedelta(days=1))
+
+
+_lines = st.lists(
+    st.sampled_from(
+        ["## 1. 항목", "- 아이디", "- 성명", "보존 기간 : 5년", "", "새 문장", "x" * 300]
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(old=_lines, new=_lines)
+def test_diff_of_any_two_texts_never_fails(old, new):
+    # Deletions, insertions and uneven replacements of every shape (a shorter revision once
+    # crashed the word-level pass with an IndexError).
+    old_md, new_md = "\n".join(old), "\n".join(new)
+    lines, added, removed = _diff_lines(old_md, new_md)
+    a, b = old_md.splitlines(), new_md.splitlines()
+    assert added - removed == len(b) - len(a)
+    assert added == sum(1 for line in lines if line.kind == "added")
+    assert removed == sum(1 for line in lines if line.kind == "removed")
+    if a == b:
+        assert lines == ()
+    for line in lines:
+        if line.kind == "added":
+            assert 1 <= line.new_no <= len(b)
