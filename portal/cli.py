@@ -181,8 +181,14 @@ def _parse_date(value: str | None, option: str):
 @click.option("--author", default="", help="Who announces it (recorded with the version).")
 @click.option("--json", "as_json", is_flag=True)
 def policy_announce(
-    label: str, title: str, body_path: str, effective: str, announce: str | None,
-    material: bool, author: str, as_json: bool,
+    label: str,
+    title: str,
+    body_path: str,
+    effective: str,
+    announce: str | None,
+    material: bool,
+    author: str,
+    as_json: bool,
 ) -> None:
     """Schedule a policy revision and publish its pinned announcement notice."""
     from sqlalchemy.exc import IntegrityError
@@ -195,8 +201,13 @@ def policy_announce(
     announced_on = _parse_date(announce, "--announce")
     try:
         version = announce_revision(
-            label=label, title=title, body_md=body, effective_on=effective_on,
-            announced_on=announced_on, material=material, author=author,
+            label=label,
+            title=title,
+            body_md=body,
+            effective_on=effective_on,
+            announced_on=announced_on,
+            material=material,
+            author=author,
         )
         notice_id = announcement_notice(version).id
         db.session.commit()
@@ -206,10 +217,16 @@ def policy_announce(
         # Another announcement took the label between our check and the commit.
         _fail(pm.LABEL_TAKEN % {"label": label})
     if as_json:
-        click.echo(json.dumps({
-            "label": version.label, "announced_on": version.announced_on.isoformat(),
-            "effective_on": version.effective_on.isoformat(), "notice_id": notice_id,
-        }))
+        click.echo(
+            json.dumps(
+                {
+                    "label": version.label,
+                    "announced_on": version.announced_on.isoformat(),
+                    "effective_on": version.effective_on.isoformat(),
+                    "notice_id": notice_id,
+                }
+            )
+        )
         return
     click.echo(
         f"공고했습니다 / announced: {version.label} "
@@ -227,8 +244,14 @@ def policy_announce(
 @click.option("--author", default="")
 @click.option("--json", "as_json", is_flag=True)
 def notices_post(
-    title: str, body_path: str, pinned: bool, pinned_until: str | None, popup: bool,
-    popup_until: str | None, author: str, as_json: bool,
+    title: str,
+    body_path: str,
+    pinned: bool,
+    pinned_until: str | None,
+    popup: bool,
+    popup_until: str | None,
+    author: str,
+    as_json: bool,
 ) -> None:
     """Post a notice on the board."""
     from portal.policy.services import PINNED_INDEFINITELY, PolicyError, post_notice
@@ -239,8 +262,12 @@ def notices_post(
         pin_date = PINNED_INDEFINITELY
     try:
         notice = post_notice(
-            title=title, body_md=body, pinned_until=pin_date, popup=popup,
-            popup_until=_parse_date(popup_until, "--popup-until"), author=author,
+            title=title,
+            body_md=body,
+            pinned_until=pin_date,
+            popup=popup,
+            popup_until=_parse_date(popup_until, "--popup-until"),
+            author=author,
         )
         db.session.commit()
     except PolicyError as exc:

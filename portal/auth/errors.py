@@ -88,7 +88,14 @@ class WrongRecoveryCode(AuthError):
 
 
 class ReauthFailed(AuthError):
-    """Wrong password at re-authentication."""
+    """Wrong password at re-authentication or password change.
+
+    ``signed_out`` is True when this failure locked the account and ended its sessions.
+    """
+
+    def __init__(self, signed_out: bool = False) -> None:
+        super().__init__("wrong password")
+        self.signed_out = signed_out
 
 
 class ActivationRequired(AuthError):

@@ -58,7 +58,6 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
     :raises AccountLocked: right password, but the account is locked.
     """
     now = now or utcnow()
-    cfg = current_app.config
     customer = customer_by_login_id(login_id) if len(login_id or "") <= 40 else None
     if customer is None:
         dummy_check()
@@ -67,16 +66,7 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
     locked = customer.locked_until is not None and customer.locked_until > now
     if not check_password(password or "", customer.password_hash):
         if not locked:
-            customer.failed_logins += 1
-            record_event(
-                "login_failure",
-                customer_id=customer.id,
-                detail=f"password failures={customer.failed_logins}",
-            )
-            if customer.failed_logins >= cfg["PORTAL_LOGIN_MAX_FAILURES"]:
-                customer.failed_logins = 0
-                customer.locked_until = now + timedelta(seconds=cfg["PORTAL_LOCKOUT_SECONDS"])
-                record_event("account_locked", customer_id=customer.id)
+            _count_password_failure(customer, now, event="login_failure")
         else:
             record_event("login_failure", customer_id=customer.id, detail="while locked")
         db.session.flush()
@@ -102,6 +92,32 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
     )
     db.session.flush()
     return StepOne(token=token, must_activate=customer.must_activate)
+
+
+def _count_password_failure(customer: Customer, now: datetime, *, event: str) -> bool:
+    """Count one wrong password (sign-in, re-auth or password change alike): the lockout
+    must not be dodged by guessing through another form. Returns True when it locks."""
+    cfg = current_app.config
+    customer.failed_logins += 1
+    record_event(
+        event, customer_id=customer.id, detail=f"password failures={customer.failed_logins}"
+    )
+    if customer.failed_logins < cfg["PORTAL_LOGIN_MAX_FAILURES"]:
+        return False
+    customer.failed_logins = 0
+    customer.locked_until = now + timedelta(seconds=cfg["PORTAL_LOCKOUT_SECONDS"])
+    record_event("account_locked", customer_id=customer.id)
+    return True
+
+
+def _wrong_password_while_signed_in(customer: Customer, *, event: str) -> ReauthFailed:
+    """A signed-in session typed a wrong password: count it, and when that locks the
+    account, end every session — whoever keeps guessing may hold a stolen cookie."""
+    locked = _count_password_failure(customer, utcnow(), event=event)
+    if locked:
+        end_other_sessions(customer, None)
+    db.session.flush()
+    return ReauthFailed(signed_out=locked)
 
 
 def pending_login(token: str | None, *, now: datetime | None = None) -> PendingLogin:
@@ -310,12 +326,12 @@ def end_session_of(customer: Customer, session_id: int) -> bool:
 def reauthenticate(customer: Customer, session_row: UserSession, *, password: str) -> None:
     """Password again for sensitive actions; refreshes the session's re-auth time.
 
-    :raises ReauthFailed: wrong password (counted like a login failure).
+    :raises ReauthFailed: wrong password, counted like a sign-in failure; ``signed_out``
+        when it locked the account and ended every session.
     """
     if not check_password(password or "", customer.password_hash):
-        record_event("reauth_failure", customer_id=customer.id)
-        db.session.flush()
-        raise ReauthFailed()
+        raise _wrong_password_while_signed_in(customer, event="reauth_failure")
+    customer.failed_logins = 0
     session_row.authenticated_at = utcnow()
     record_event("reauth_success", customer_id=customer.id)
     db.session.flush()
@@ -336,9 +352,7 @@ def change_password(
     """
 
     if not check_password(current_password or "", customer.password_hash):
-        record_event("reauth_failure", customer_id=customer.id, detail="password change")
-        db.session.flush()
-        raise ReauthFailed()
+        raise _wrong_password_while_signed_in(customer, event="reauth_failure")
     _check_new_password(customer, new_password, new_password_confirm)
     customer.password_hash = hash_password(new_password)
     customer.password_changed_at = utcnow()

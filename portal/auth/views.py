@@ -339,7 +339,18 @@ def logout():
     return redirect(url_for("main.home"))
 
 
+def _locked_out():
+    """Too many wrong passwords from a signed-in session: the account is locked and every
+    session (this one too) has been ended."""
+    logout_user()
+    session.clear()
+    minutes = _minutes(current_app.config["PORTAL_LOCKOUT_SECONDS"])
+    flash(m.ACCOUNT_LOCKED % {"minutes": minutes}, "error")
+    return redirect(url_for("auth.login"))
+
+
 @bp.route("/reauth", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 @login_required
 def reauth():
     next_url = safe_next_url(request.values.get("next"), default=url_for("account.dashboard"))
@@ -354,8 +365,10 @@ def reauth():
                 auth.reauthenticate(
                     current_user, current_user.current_session, password=form.password.data
                 )
-            except ReauthFailed:
+            except ReauthFailed as exc:
                 db.session.commit()
+                if exc.signed_out:
+                    return _locked_out()
                 error = m.REAUTH_WRONG
             else:
                 db.session.commit()
@@ -364,6 +377,7 @@ def reauth():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 @reauth_required
 def change_password():
     errors: list = []
@@ -381,8 +395,10 @@ def change_password():
                     new_password=form.new_password.data,
                     new_password_confirm=form.new_password_confirm.data,
                 )
-            except ReauthFailed:
+            except ReauthFailed as exc:
                 db.session.commit()
+                if exc.signed_out:
+                    return _locked_out()
                 errors = [m.CURRENT_PASSWORD_WRONG]
             except PasswordRejected as exc:
                 errors = exc.problems

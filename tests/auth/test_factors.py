@@ -232,3 +232,48 @@ def test_events_never_hold_secrets(client, auth, customer, db):
     details = " ".join(e.detail for e in db.session.scalars(select(SecurityEvent)))
     assert "Wrong-Password-99" not in details and customer.password not in details
     assert db.session.scalar(select(func.count()).select_from(SecurityEvent)) >= 2
+
+
+def test_guessing_through_reauth_locks_the_account_and_ends_sessions(app, client, auth, customer):
+    # A stolen session cookie must not become an unlimited password oracle.
+    app.config["RATELIMIT_LOGIN"] = "1000 per minute"
+    other = app.test_client()
+    AuthActions(other).login(customer)
+    auth.login(customer)
+    for attempt in range(1, 6):
+        response = post_form(
+            client,
+            "/reauth",
+            {"password": f"Guess-Number-{attempt}!", "next": "/account"},
+            page="/reauth",
+        )
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert client.get("/account").status_code == 302
+    assert other.get("/account").status_code == 302  # every session ended
+    assert "계정이 잠겼습니다" in auth.step_one(customer).get_data(as_text=True)
+
+
+def test_wrong_current_password_counts_toward_the_lockout(app, client, auth, customer):
+    app.config["RATELIMIT_LOGIN"] = "1000 per minute"
+    auth.login(customer)
+    for _ in range(4):
+        post_form(
+            client,
+            "/account/password",
+            {
+                "current_password": "Guess-Again-77",
+                "new_password": "Brand-New-Route-42",
+                "new_password_confirm": "Brand-New-Route-42",
+            },
+        )
+    # The fifth wrong current password in a row locks the account and signs out.
+    response = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": "Guess-Again-78",
+            "new_password": "Brand-New-Route-42",
+            "new_password_confirm": "Brand-New-Route-42",
+        },
+    )
+    assert response.headers["Location"] == "/login"
