@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PAGES = ["/", "/healthz", "/login"]
+PAGES = ["/", "/healthz", "/login", "/privacy", "/notices"]
 
 
 def free_port() -> int:

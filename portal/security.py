@@ -7,7 +7,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import Flask, current_app, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 # No inline script or style anywhere (templates use static files), so the policy needs no
@@ -60,7 +60,24 @@ def _is_private_response() -> bool:
         return True
 
 
+def reject_nul_bytes() -> None:
+    """Refuse any request carrying a NUL character in its path, query or form.
+
+    No form field or URL of the portal ever needs one, and PostgreSQL refuses NUL inside
+    text, so one reaching a query would surface as a 500 instead of a clear 400.
+    """
+    values = [request.path, *request.args.values()]
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values.extend(request.form.values())
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def register_security(app: Flask) -> None:
+    app.before_request(reject_nul_bytes)
     app.after_request(set_security_headers)
 
 

@@ -207,3 +207,24 @@ def test_production_logs_are_json_lines_without_secrets(production_app):
 
 def test_login_page_is_not_cached(client):
     assert client.get("/login").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "url", ["/privacy/versions/%00", "/privacy/diff?from=%00&to=x", "/notices?page=%00", "/%00"]
+)
+def test_nul_bytes_in_urls_are_a_clear_400(client, url):
+    # PostgreSQL refuses NUL in text: without the guard these reached a query and gave 500.
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "잘못된 요청입니다" in response.get_data(as_text=True)
+
+
+def test_nul_bytes_in_forms_are_a_clear_400(client, customer):
+    from tests.conftest import post_form
+
+    response = post_form(client, "/login", {"login_id": "\x00", "password": "0"})
+    assert response.status_code == 400
+    response = post_form(
+        client, "/login", {"login_id": customer.login_id + "\x00", "password": "x"}
+    )
+    assert response.status_code == 400
