@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from portal import create_app
@@ -27,6 +28,15 @@ from portal.extensions import db as _db
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+# CI replays the same examples every run (a red CI must mean a change broke something);
+# developers' runs stay random and keep finding new cases. HYPOTHESIS_PROFILE=thorough
+# searches much harder, for a bug hunt.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("thorough", max_examples=1000)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default")
+)
 
 DATABASES = ["sqlite"]
 if TEST_DATABASE_URL:

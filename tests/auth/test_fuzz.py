@@ -18,7 +18,6 @@ def generous_rate_limit(app):
 
 
 FUZZ = settings(
-    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -22,9 +22,7 @@ PIECES = st.sampled_from(
 TAG_RE = re.compile(r"<\s*/?\s*([a-zA-Z0-9]+)([^>]*)>")
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.one_of(PIECES, st.text(max_size=20)), max_size=12))
 def test_rendered_markdown_holds_only_allowed_markup(pieces):
     html = str(render_markdown("".join(pieces)).html)

@@ -261,7 +261,7 @@ _lines = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(old=_lines, new=_lines)
 def test_diff_of_any_two_texts_never_fails(old, new):
     # Deletions, insertions and uneven replacements of every shape (a shorter revision once
