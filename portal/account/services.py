@@ -172,11 +172,19 @@ def register_customer(data: NewCustomer) -> Registered:
 
 
 def customer_by_login_id(login_id: str) -> Customer | None:
-    """Look a customer up by login ID (case-insensitive); None if unknown or retired."""
+    """Look a customer up by login ID (case-insensitive); None if unknown or retired.
+
+    Text that cannot be a login ID is never sent to the database (a NUL byte, say, would
+    make PostgreSQL fail the query).
+    """
+    try:
+        login_id = v.login_id(login_id)
+    except v.FieldInvalid:
+        return None
     stmt = (
         select(Customer)
         .join(Customer.login)
-        .where(LoginId.login_id == (login_id or "").strip().lower())
+        .where(LoginId.login_id == login_id)
     )
     return db.session.scalars(stmt).first()
 
