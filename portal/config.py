@@ -107,6 +107,7 @@ class Config:
         self.PORTAL_OTP_MAX_FAILURES = _env_int("PORTAL_OTP_MAX_FAILURES", 5)
         self.PORTAL_OTP_LOCK_SECONDS = _env_int("PORTAL_OTP_LOCK_SECONDS", 900)
         self.PORTAL_STEP2_SECONDS = _env_int("PORTAL_STEP2_SECONDS", 300)
+        self.PORTAL_BANNER_CACHE_SECONDS = _env_int("PORTAL_BANNER_CACHE_SECONDS", 30)
         self.PERMANENT_SESSION_LIFETIME = self.PORTAL_SESSION_ABSOLUTE_SECONDS
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
@@ -185,6 +186,8 @@ class TestingConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.BCRYPT_ROUNDS = _env_int("BCRYPT_ROUNDS", 4)
+        # Tests announce and check at once, across several apps in one process.
+        self.PORTAL_BANNER_CACHE_SECONDS = 0
         self.SECRET_KEY = self.SECRET_KEY or secrets.token_hex(32)
         self.PORTAL_DATA_KEYS = self.PORTAL_DATA_KEYS or [Fernet.generate_key().decode()]
 

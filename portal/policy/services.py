@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from time import time as wall_clock
 
 import nh3
+from flask import current_app
 from flask_babel import force_locale
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -144,6 +146,7 @@ def announce_revision(
     db.session.add(version)
     db.session.flush()
     _publish_announcement(version)
+    _banner_cache.clear()
     return version
 
 
@@ -297,9 +300,30 @@ class PolicyBanner:
     previous_label: str | None
 
 
+# Every page shows the banner, so its query would run on every request. Revisions are
+# announced at least 7 days ahead, so a few seconds' delay before other workers show a new
+# one costs nothing: each process keeps the answer for PORTAL_BANNER_CACHE_SECONDS (0 in
+# tests), keyed by the KST date so the midnight switch stays exact. An announcement made
+# in this process clears it at once.
+_banner_cache: dict[str, tuple[float, date, PolicyBanner | None]] = {}
+
+
 def policy_banner() -> PolicyBanner | None:
-    """The upcoming revision and the label it replaces, in one query (every page asks)."""
+    """The upcoming revision and the label it replaces (cached briefly per process)."""
+    ttl = current_app.config.get("PORTAL_BANNER_CACHE_SECONDS", 0)
     today = kst_today()
+    key = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    cached = _banner_cache.get(key)
+    if ttl and cached and cached[0] > wall_clock() and cached[1] == today:
+        return cached[2]
+    banner = _query_banner(today)
+    if ttl:
+        _banner_cache[key] = (wall_clock() + ttl, today, banner)
+    return banner
+
+
+def _query_banner(today: date) -> PolicyBanner | None:
+    """The upcoming revision and the label it replaces, in one query."""
     older = aliased(PolicyVersion)
     previous_label = (
         select(older.label)

@@ -190,6 +190,44 @@ def test_banner_names_the_version_it_replaces(db, frozen):
     )
 
 
+def test_banner_cache_is_per_day_and_cleared_by_an_announcement(app, db, frozen):
+    app.config["PORTAL_BANNER_CACHE_SECONDS"] = 60
+    try:
+        assert services.policy_banner() is None  # cached: no revision upcoming
+        # A revision written straight to the table (as another worker's would look from
+        # here) is not seen until the cache expires...
+        db.session.add(
+            PolicyVersion(
+                label="elsewhere",
+                title="t",
+                body_md="b",
+                announced_on=TODAY,
+                effective_on=TODAY + timedelta(days=8),
+                material=False,
+                author="",
+            )
+        )
+        db.session.commit()
+        assert services.policy_banner() is None
+        frozen.shift(timedelta(seconds=61))
+        assert services.policy_banner().label == "elsewhere"
+        # ...while an announcement made in this process clears the cache at once.
+        services._banner_cache.clear()
+        assert services.policy_banner().label == "elsewhere"  # cached again
+        announce(label="here", effective_on=TODAY + timedelta(days=10))
+        db.session.delete(services.version_by_label("elsewhere"))
+        db.session.commit()
+        assert services.policy_banner().label == "here"
+        # And the day is part of the key: the next morning is computed afresh.
+        announce(label="later", effective_on=TODAY + timedelta(days=11))
+        db.session.commit()
+        assert services.policy_banner().label == "here"  # cached for today
+        frozen.move_to(NOW.replace(hour=0, minute=0, second=0) + timedelta(days=10))
+        assert services.policy_banner().label == "later"
+    finally:
+        services._banner_cache.clear()
+
+
 def test_diff_of_seed_against_a_revision(db, frozen):
     seed = services.version_by_label(SEED_LABEL)
     body = seed_markdown().replace("  - 보존 기간 : 6개월\n", "  - 보존 기간 : 1년\n")
