@@ -165,7 +165,7 @@ def test_challenge_in_words_and_data_attributes(client, auth, customer):
     html = client.get("/login/verify").get_data(as_text=True)
     first, last = auth.challenge()
     assert first != last
-    assert 1 <= first <= 35 and 1 <= last <= 35
+    assert first in range(1, 36) and last in range(1, 36)
     assert f"{first}번 코드의 앞 2자리" in html
     assert f"{last}번 코드의 뒤 2자리" in html
     assert 'autocomplete="off"' in html and 'inputmode="numeric"' in html

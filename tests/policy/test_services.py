@@ -314,4 +314,4 @@ def test_diff_of_any_two_texts_never_fails(old, new):
         assert lines == ()
     for line in lines:
         if line.kind == "added":
-            assert 1 <= line.new_no <= len(b)
+            assert line.new_no in range(1, len(b) + 1)
