@@ -181,11 +181,7 @@ def customer_by_login_id(login_id: str) -> Customer | None:
         login_id = v.login_id(login_id)
     except v.FieldInvalid:
         return None
-    stmt = (
-        select(Customer)
-        .join(Customer.login)
-        .where(LoginId.login_id == login_id)
-    )
+    stmt = select(Customer).join(Customer.login).where(LoginId.login_id == login_id)
     return db.session.scalars(stmt).first()
 
 

@@ -30,11 +30,11 @@ from portal.account.services import (
     profile_facts,
     update_profile,
 )
-from portal.auth.views import reauth_required
 from portal.billing.summary import payment_method_summary
 from portal.dbtypes import kst_today
 from portal.errors import render_error
 from portal.extensions import db, limiter
+from portal.security import reauth_required
 
 PER_PAGE = 20
 # Signed-in customers only, but each submit is a row kept for years: cap the rate so a

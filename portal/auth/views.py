@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import (
     abort,
     current_app,
@@ -50,9 +48,9 @@ from portal.auth.forms import (
     ReauthForm,
     RecoveryForm,
 )
-from portal.auth.sessions import reauth_due, sessions_of
+from portal.auth.sessions import sessions_of
 from portal.extensions import db, limiter, login_manager
-from portal.security import safe_next_url
+from portal.security import reauth_required, safe_next_url
 
 PENDING_KEY = "pending_login"
 NEXT_KEY = "login_next"
@@ -78,29 +76,6 @@ def load_current_user() -> None:
 def unauthorized():
     flash(m.SESSION_EXPIRED if g.get("session_expired") else m.LOGIN_FIRST, "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-
-
-def reauth_required(view=None, *, return_to: str | None = None):
-    """Require the password again when it was last entered too long ago (SPEC §2).
-
-    GET requests come back to the same page; a POST comes back to ``return_to`` (the page
-    holding its form), since a form submission cannot be replayed after the detour.
-    """
-
-    def decorator(fn):
-        @wraps(fn)
-        @login_required
-        def wrapper(*args, **kwargs):
-            row = current_user.current_session
-            if row is None or reauth_due(row):
-                target = request.full_path.rstrip("?") if request.method == "GET" else return_to
-                flash(m.REAUTH_NEEDED, "info")
-                return redirect(url_for("auth.reauth", next=target or url_for("account.dashboard")))
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    return decorator(view) if view is not None else decorator
 
 
 def _pending():
