@@ -220,3 +220,23 @@ def test_post_without_referer_over_https_is_refused(https_server):
         opener.open(request, timeout=10)
     assert refused.value.code == 400
     refused.value.close()
+
+
+def test_gunicorn_without_secrets_stops_with_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PORTAL_DATA_KEYS")}
+    env.update(
+        PORTAL_ENV="production",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        PORTAL_INSTANCE_PATH=str(tmp_path),
+    )
+    result = subprocess.run(
+        [GUNICORN, "-b", f"127.0.0.1:{_free_port()}", "wsgi:app"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0  # the master halts; it does not respawn workers forever
+    ours = [line for line in result.stderr.splitlines() if line.startswith("portal:")]
+    assert ours == [
+        "portal: configuration error: production needs SECRET_KEY and PORTAL_DATA_KEYS "
+        "in the environment; refusing to start"
+    ]
+    assert "Traceback" not in result.stderr
