@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from portal.cli import _fail, corrections_cli, disclosures_cli, inquiries_cli
+from portal.cli import _fail, _read_body, corrections_cli, disclosures_cli, inquiries_cli
 from portal.extensions import db
 
 
@@ -220,13 +220,9 @@ def inquiries_answer(inquiry_id: int, body: str) -> None:
     )
     from portal.account.services import ValidationFailed
 
-    text = body
-    path = Path(body)
-    if len(body) < 4096 and "\n" not in body and path.is_file():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            _fail(f"cannot read {body}: {exc}")
+    # --body is the answer itself, or the path of a file holding it.
+    is_file = len(body) < 4096 and "\n" not in body and Path(body).is_file()
+    text = _read_body(body) if is_file else body
     try:
         row = answer_inquiry(inquiry_id, body=text)
     except InquiryNotFound:
