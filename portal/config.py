@@ -107,6 +107,9 @@ class Config:
         self.PORTAL_OTP_MAX_FAILURES = _env_int("PORTAL_OTP_MAX_FAILURES", 5)
         self.PORTAL_OTP_LOCK_SECONDS = _env_int("PORTAL_OTP_LOCK_SECONDS", 900)
         self.PORTAL_STEP2_SECONDS = _env_int("PORTAL_STEP2_SECONDS", 300)
+        # Rejected new passwords / wrong recovery codes before a pending sign-in is dropped.
+        self.PORTAL_STEP2_MAX_FAILURES = _env_int("PORTAL_STEP2_MAX_FAILURES", 5)
+        self.PORTAL_OTP_ENROL_SECONDS = _env_int("PORTAL_OTP_ENROL_SECONDS", 600)
         self.PORTAL_BANNER_CACHE_SECONDS = _env_int("PORTAL_BANNER_CACHE_SECONDS", 30)
         self.PERMANENT_SESSION_LIFETIME = self.PORTAL_SESSION_ABSOLUTE_SECONDS
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(self.SQLALCHEMY_DATABASE_URI)

@@ -13,12 +13,14 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+from typing import NoReturn
 
 from flask import current_app
 from sqlalchemy import select, update
 
 from portal.account.models import Customer
-from portal.auth.errors import CardExhausted, CardLocked, WrongCardCode
+from portal.auth.attempts import charge, conditional_update
+from portal.auth.errors import CardExhausted, CardLocked, StaleChallenge, WrongCardCode
 from portal.auth.models import CardUsedPair, SecurityCard
 from portal.dbtypes import utcnow
 from portal.extensions import db
@@ -100,24 +102,60 @@ def current_challenge(card: SecurityCard) -> tuple[int, int]:
 def verify_card(card: SecurityCard, code_first: str, code_last: str) -> None:
     """Check an answer to the pinned challenge; a failure is counted, a success consumed.
 
+    The attempt is charged before the comparison (see :mod:`portal.auth.attempts`) and only
+    against the challenge it answers, so parallel guesses are each counted and a card never
+    has more than ``PORTAL_CARD_MAX_FAILURES`` answers compared before it locks.
+
     :raises CardLocked: the card is (or has just become) locked.
+    :raises StaleChallenge: a concurrent correct answer consumed this challenge.
     :raises WrongCardCode: the answer is wrong; ``failures`` says how many in a row.
     """
     first, last = current_challenge(card)
+    pinned = (
+        SecurityCard.id == card.id,
+        SecurityCard.locked_at.is_(None),
+        SecurityCard.revoked_at.is_(None),
+        SecurityCard.challenge_first == first,
+        SecurityCard.challenge_last == last,
+    )
+    failures = charge(SecurityCard.failed_attempts, *pinned)
+    if failures is None:
+        _raise_why_not(card)
+    limit = current_app.config["PORTAL_CARD_MAX_FAILURES"]
+    if failures > limit:
+        # Charged past the limit while an earlier guess was still being compared.
+        raise CardLocked(just_locked=_lock(card))
     codes = card_codes(card)
     expected = codes[first - 1][:2] + codes[last - 1][2:]
     given = (code_first or "") + (code_last or "")
     # compare_digest on equal-type strings: no early exit on the first wrong digit.
-    if hmac.compare_digest(expected.encode(), given.encode()):
-        card.failed_attempts = 0
-        card.challenge_first = card.challenge_last = None
-        db.session.add(CardUsedPair(card_id=card.id, first_index=first, last_index=last))
-        db.session.flush()
-        return
-    card.failed_attempts += 1
-    if card.failed_attempts >= current_app.config["PORTAL_CARD_MAX_FAILURES"]:
-        card.locked_at = utcnow()
-        db.session.flush()
-        raise CardLocked(just_locked=True)
+    if not hmac.compare_digest(expected.encode(), given.encode()):
+        if failures >= limit:
+            raise CardLocked(just_locked=_lock(card))
+        raise WrongCardCode(failures)
+    # Consume the pair: only one of several parallel correct answers wins this update.
+    if not conditional_update(
+        SecurityCard, *pinned, failed_attempts=0, challenge_first=None, challenge_last=None
+    ):
+        _raise_why_not(card)
+    db.session.add(CardUsedPair(card_id=card.id, first_index=first, last_index=last))
     db.session.flush()
-    raise WrongCardCode(card.failed_attempts)
+
+
+def _lock(card: SecurityCard) -> bool:
+    """Lock the card; True for the request that locked it (one event, not forty)."""
+    return conditional_update(
+        SecurityCard,
+        SecurityCard.id == card.id,
+        SecurityCard.locked_at.is_(None),
+        locked_at=utcnow(),
+    )
+
+
+def _raise_why_not(card: SecurityCard) -> NoReturn:
+    """The charge or the consumption matched no row: locked, or another answer won."""
+    db.session.refresh(card)
+    if card.locked_at is not None:
+        raise CardLocked()
+    # A reissued card (revoked meanwhile) is stale too: the page shows the new card's pair.
+    raise StaleChallenge()

@@ -28,7 +28,12 @@ class PasswordRejected(AuthError):
 
 
 class PendingLoginExpired(AuthError):
-    """Step 2 came too late, or without step 1."""
+    """Step 2 came too late, or without step 1, or was abandoned after too many failures
+    (``too_many``: then the customer is told why and starts again)."""
+
+    def __init__(self, too_many: bool = False) -> None:
+        super().__init__("pending login expired")
+        self.too_many = too_many
 
 
 class SecondFactorError(AuthError):

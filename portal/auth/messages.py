@@ -18,6 +18,7 @@ ACCOUNT_LOCKED = _l(
     "비밀번호를 여러 번 잘못 입력하여 계정이 잠겼습니다. %(minutes)s분 뒤에 다시 시도해 주세요."
 )
 STEP2_EXPIRED = _l("인증 시간이 지났습니다. 처음부터 다시 로그인해 주세요.")
+STEP2_TOO_MANY = _l("잘못된 입력이 너무 많아 로그인을 중단했습니다. 처음부터 다시 로그인해 주세요.")
 LOGIN_FIRST = _l("먼저 아이디와 비밀번호로 로그인해 주세요.")
 
 CARD_WRONG = _l("보안카드 번호가 올바르지 않습니다. (%(count)s/%(limit)s회 실패)")
@@ -50,7 +51,9 @@ SIGNED_IN = _l("로그인했습니다.")
 SIGNED_OUT = _l("로그아웃했습니다.")
 SESSION_ENDED = _l("세션을 종료했습니다.")
 SESSION_EXPIRED = _l("오랫동안 사용하지 않아 로그아웃되었습니다. 다시 로그인해 주세요.")
-ACTIVATED = _l("비밀번호를 설정했습니다. 이제 포털을 이용할 수 있습니다.")
+ACTIVATE_CONFIRM_FACTOR = _l(
+    "새 비밀번호를 받았습니다. 보안카드 또는 OTP로 본인 확인을 마치면 새 비밀번호가 적용됩니다."
+)
 ACTIVATE_FIRST = _l("처음 로그인하셨습니다. 새 비밀번호를 정해 주세요.")
 REAUTH_NEEDED = _l("보안을 위해 비밀번호를 다시 입력해 주세요.")
 REAUTH_WRONG = _l("비밀번호가 올바르지 않습니다.")

@@ -80,6 +80,9 @@ class OtpCredential(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last accepted 30-second step: a code from that step (or older) is a replay.
     last_used_step: Mapped[int | None] = mapped_column(Integer)
+    # When the pending secret was made: an enrolment left open expires (PORTAL_OTP_ENROL_SECONDS)
+    # so a secret glimpsed on a forgotten screen cannot be confirmed days later.
+    pending_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -113,8 +116,13 @@ class PendingLogin(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     method: Mapped[str] = mapped_column(String(8), default="card")
-    # First login: set once the customer has replaced the staff-set password in this flow.
-    password_replaced: Mapped[bool] = mapped_column(default=False)
+    # First login: the bcrypt hash of the customer's new password waits here and replaces the
+    # staff-set one only when the second factor passes, so whoever holds the first password
+    # (it travelled on paper) cannot take the account by choosing a new one.
+    new_password_hash: Mapped[str | None] = mapped_column(String(100))
+    # Rejected new passwords and wrong recovery codes in this sign-in; at the limit the
+    # pending login is dropped and the password is asked again (which counts toward lockout).
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     customer: Mapped[Customer] = relationship()
 

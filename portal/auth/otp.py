@@ -5,14 +5,16 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import pyotp
 import segno
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 
 from portal.account.models import Customer
+from portal.auth.attempts import charge, conditional_update
 from portal.auth.errors import OtpLocked, OtpNotEnrolled, OtpReplay, WrongOtp, WrongRecoveryCode
 from portal.auth.models import OtpCredential, RecoveryCode
 from portal.dbtypes import utcnow
@@ -32,14 +34,27 @@ def start_enrolment(customer: Customer) -> str:
         db.session.add(credential)
     secret = pyotp.random_base32()
     credential.pending_secret_encrypted = encrypt(secret)
+    credential.pending_created_at = utcnow()
     db.session.flush()
     return secret
 
 
-def pending_secret(customer_id: int) -> str | None:
-    """The secret being enrolled, if any (shown again on reload, not re-rolled)."""
+def _pending_is_fresh(credential: OtpCredential, now: datetime) -> bool:
+    """An enrolment in progress, younger than PORTAL_OTP_ENROL_SECONDS.
+
+    A pending secret is shown on screen; one left open for days could be confirmed by
+    whoever photographed it, so it expires and the page draws a new one.
+    """
+    if credential.pending_secret_encrypted is None or credential.pending_created_at is None:
+        return False
+    window = timedelta(seconds=current_app.config["PORTAL_OTP_ENROL_SECONDS"])
+    return now - credential.pending_created_at <= window
+
+
+def pending_secret(customer_id: int, *, now: datetime | None = None) -> str | None:
+    """The secret being enrolled, if still fresh (shown again on reload, not re-rolled)."""
     credential = otp_credential(customer_id)
-    if credential is None or credential.pending_secret_encrypted is None:
+    if credential is None or not _pending_is_fresh(credential, now or utcnow()):
         return None
     return decrypt(credential.pending_secret_encrypted)
 
@@ -53,6 +68,7 @@ def enrol_confirmed(customer: Customer) -> str:
     secret = pyotp.random_base32()
     credential.secret_encrypted = encrypt(secret)
     credential.pending_secret_encrypted = None
+    credential.pending_created_at = None
     credential.confirmed_at = utcnow()
     credential.last_used_step = None
     db.session.flush()
@@ -113,66 +129,94 @@ def lock_seconds_left(credential: OtpCredential | None, now: datetime | None = N
     return int((credential.locked_until - now).total_seconds()) + 1
 
 
-def _check_lock(credential: OtpCredential, now: datetime) -> None:
-    if credential.locked_until and credential.locked_until > now:
-        raise OtpLocked(int((credential.locked_until - now).total_seconds()) + 1)
+def _not_locked(credential: OtpCredential, now: datetime) -> tuple:
+    return (
+        OtpCredential.id == credential.id,
+        or_(OtpCredential.locked_until.is_(None), OtpCredential.locked_until <= now),
+    )
+
+
+def _charge(credential: OtpCredential, now: datetime) -> int:
+    """Charge one attempt before comparing (see :mod:`portal.auth.attempts`).
+
+    :raises OtpLocked: locked now, or the limit was reached by parallel attempts.
+    """
+    failures = charge(OtpCredential.failed_attempts, *_not_locked(credential, now))
+    if failures is None:
+        db.session.refresh(credential)
+        raise OtpLocked(max(lock_seconds_left(credential, now), 1))
+    if failures > current_app.config["PORTAL_OTP_MAX_FAILURES"]:
+        _lock(credential, now)
+    return failures
+
+
+def _fail(credential: OtpCredential, failures: int, now: datetime) -> NoReturn:
+    """A charged attempt turned out wrong: lock at the limit, else say how many so far."""
+    if failures >= current_app.config["PORTAL_OTP_MAX_FAILURES"]:
+        _lock(credential, now)
+    raise WrongOtp(failures)
+
+
+def _lock(credential: OtpCredential, now: datetime) -> NoReturn:
+    seconds = current_app.config["PORTAL_OTP_LOCK_SECONDS"]
+    # Only the request that moves the lock from open to closed reports it (one event).
+    just_locked = conditional_update(
+        OtpCredential,
+        *_not_locked(credential, now),
+        failed_attempts=0,
+        locked_until=now + timedelta(seconds=seconds),
+    )
+    raise OtpLocked(seconds, just_locked=just_locked)
 
 
 def verify_otp(credential: OtpCredential, code: str, *, now: datetime | None = None) -> None:
     """Accept ``code`` once for its time step; count failures and lock after the limit.
 
+    A replayed code is counted like a wrong one: it was charged before the comparison, and
+    someone sending a code that was already used is not the customer typing a fresh one.
+
     :raises OtpNotEnrolled: the credential is not confirmed.
     :raises OtpLocked: too many failures recently.
-    :raises OtpReplay: the code's step was already used.
+    :raises OtpReplay: the code's step was already used (also by a parallel request).
     :raises WrongOtp: the code matches no step in the window.
     """
     now = now or utcnow()
     if credential.confirmed_at is None or credential.secret_encrypted is None:
         raise OtpNotEnrolled()
-    _check_lock(credential, now)
+    failures = _charge(credential, now)
     step = _matching_step(secret_of(credential), code, now)
-    if (
-        step is not None
-        and credential.last_used_step is not None
-        and step <= credential.last_used_step
+    if step is None:
+        _fail(credential, failures, now)
+    # Consume the step: a later step than any accepted before, decided by the database so
+    # that of several parallel requests with the same code exactly one wins.
+    if not conditional_update(
+        OtpCredential,
+        *_not_locked(credential, now),
+        or_(OtpCredential.last_used_step.is_(None), OtpCredential.last_used_step < step),
+        last_used_step=step,
+        failed_attempts=0,
     ):
         raise OtpReplay()
-    if step is None:
-        _count_failure(credential, now)
-    credential.failed_attempts = 0
-    credential.locked_until = None
-    credential.last_used_step = step
     db.session.flush()
-
-
-def _count_failure(credential: OtpCredential, now: datetime) -> None:
-    credential.failed_attempts += 1
-    cfg = current_app.config
-    if credential.failed_attempts >= cfg["PORTAL_OTP_MAX_FAILURES"]:
-        credential.failed_attempts = 0
-        credential.locked_until = now + timedelta(seconds=cfg["PORTAL_OTP_LOCK_SECONDS"])
-        db.session.flush()
-        raise OtpLocked(cfg["PORTAL_OTP_LOCK_SECONDS"], just_locked=True)
-    db.session.flush()
-    raise WrongOtp(credential.failed_attempts)
 
 
 def confirm_enrolment(credential: OtpCredential, code: str, *, now: datetime | None = None) -> None:
     """Activate the pending secret after one correct code (proves the app holds it).
 
-    :raises OtpNotEnrolled: no enrolment is pending.
+    :raises OtpNotEnrolled: no enrolment is pending, or it expired.
     :raises WrongOtp: the code is wrong.
     :raises OtpLocked: too many wrong codes.
     """
     now = now or utcnow()
-    if credential.pending_secret_encrypted is None:
+    if not _pending_is_fresh(credential, now):
         raise OtpNotEnrolled()
-    _check_lock(credential, now)
+    failures = _charge(credential, now)
     step = _matching_step(decrypt(credential.pending_secret_encrypted), code, now)
     if step is None:
-        _count_failure(credential, now)
+        _fail(credential, failures, now)
     credential.secret_encrypted = credential.pending_secret_encrypted
     credential.pending_secret_encrypted = None
+    credential.pending_created_at = None
     credential.confirmed_at = now
     credential.last_used_step = step
     credential.failed_attempts = 0
@@ -200,30 +244,42 @@ def regenerate_recovery_codes(customer: Customer) -> list[str]:
     return codes
 
 
-def use_recovery_code(customer: Customer, code: str) -> int:
+def use_recovery_code(customer: Customer, code: str, *, now: datetime | None = None) -> int:
     """Consume one recovery code; returns how many remain.
 
     Codes are random 50-bit strings, so a keyed hash (not bcrypt) is enough: they cannot be
-    brute-forced from the hash, and lookup stays a single indexed query.
+    brute-forced from the hash, and lookup stays a single indexed query. Wrong codes are
+    charged to the OTP failure counter (recovery codes exist only beside an OTP), so the
+    account-wide limit and the 15-minute lock hold for them too.
 
+    :raises OtpLocked: too many wrong OTP or recovery codes recently.
     :raises WrongRecoveryCode: unknown or already used.
     """
-    digest = keyed_hash(_normalise_recovery(code))
-    stmt = select(RecoveryCode).where(
-        RecoveryCode.customer_id == customer.id,
-        RecoveryCode.code_hash == digest,
-        RecoveryCode.used_at.is_(None),
-    )
-    row = db.session.scalars(stmt).first()
-    if row is None:
+    now = now or utcnow()
+    credential = otp_credential(customer.id)
+    if credential is None:
         raise WrongRecoveryCode()
-    row.used_at = utcnow()
+    failures = _charge(credential, now)
+    # Marking it used is the check: of parallel requests with one code, one updates the row.
+    if not conditional_update(
+        RecoveryCode,
+        RecoveryCode.customer_id == customer.id,
+        RecoveryCode.code_hash == keyed_hash(_normalise_recovery(code)),
+        RecoveryCode.used_at.is_(None),
+        used_at=now,
+    ):
+        if failures >= current_app.config["PORTAL_OTP_MAX_FAILURES"]:
+            _lock(credential, now)
+        raise WrongRecoveryCode()
+    conditional_update(OtpCredential, OtpCredential.id == credential.id, failed_attempts=0)
     db.session.flush()
     return remaining_recovery_codes(customer.id)
 
 
 def remaining_recovery_codes(customer_id: int) -> int:
-    stmt = select(RecoveryCode).where(
-        RecoveryCode.customer_id == customer_id, RecoveryCode.used_at.is_(None)
+    stmt = (
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.customer_id == customer_id, RecoveryCode.used_at.is_(None))
     )
-    return len(list(db.session.scalars(stmt)))
+    return db.session.scalar(stmt) or 0

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from portal.account.models import Customer
 from portal.account.services import customer_by_login_id
 from portal.audit.services import record_event
 from portal.auth import cards, otp
 from portal.auth import messages as m
+from portal.auth.attempts import charge, commit_charged_attempt, conditional_update
 from portal.auth.errors import (
     AccountLocked,
     ActivationRequired,
@@ -31,7 +33,7 @@ from portal.auth.errors import (
 )
 from portal.auth.models import PendingLogin, SecurityCard, UserSession
 from portal.auth.passwords import check_password, dummy_check, hash_password, password_problems
-from portal.auth.sessions import create_session, end_other_sessions
+from portal.auth.sessions import create_session, end_other_sessions, rotate_session_token
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.security import keyed_hash
@@ -51,11 +53,12 @@ class StepOne:
 def begin_login(*, login_id: str, password: str, now: datetime | None = None) -> StepOne:
     """Step 1: check the password. Nothing is signed in yet.
 
-    Unknown IDs and wrong passwords raise the same error after the same bcrypt work; a
-    locked account is revealed only to someone who typed the right password.
+    Unknown IDs and wrong passwords raise the same error after the same bcrypt work. While
+    the account is locked every attempt, right password or wrong, gets the same answer with
+    the time it unlocks, so the lock tells a guesser nothing about the password.
 
     :raises InvalidCredentials: unknown login ID or wrong password.
-    :raises AccountLocked: right password, but the account is locked.
+    :raises AccountLocked: the account is locked (or this attempt locked it).
     """
     now = now or utcnow()
     customer = customer_by_login_id(login_id) if len(login_id or "") <= 40 else None
@@ -63,20 +66,8 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
         dummy_check()
         record_event("login_failure", customer_id=None, detail="unknown_login_id")
         raise InvalidCredentials()
-    locked = customer.locked_until is not None and customer.locked_until > now
-    if not check_password(password or "", customer.password_hash):
-        if not locked:
-            _count_password_failure(customer, now, event="login_failure")
-        else:
-            record_event("login_failure", customer_id=customer.id, detail="while locked")
-        db.session.flush()
+    if not _password_attempt(customer, password, now=now, event="login_failure"):
         raise InvalidCredentials()
-    if locked:
-        assert customer.locked_until is not None
-        record_event("login_failure", customer_id=customer.id, detail="locked")
-        raise AccountLocked(int((customer.locked_until - now).total_seconds()) + 1)
-    customer.failed_logins = 0
-    customer.locked_until = None
     # One pending login per customer: a new step 1 replaces older ones.
     db.session.execute(delete(PendingLogin).where(PendingLogin.customer_id == customer.id))
     token = secrets.token_urlsafe(32)
@@ -94,30 +85,83 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
     return StepOne(token=token, must_activate=customer.must_activate)
 
 
-def _count_password_failure(customer: Customer, now: datetime, *, event: str) -> bool:
-    """Count one wrong password (sign-in, re-auth or password change alike): the lockout
-    must not be dodged by guessing through another form. Returns True when it locks."""
+def _unlocked(now: datetime):
+    return or_(Customer.locked_until.is_(None), Customer.locked_until <= now)
+
+
+def _password_attempt(customer: Customer, password: str, *, now: datetime, event: str) -> bool:
+    """Check a password against the lockout (sign-in, re-auth and password change alike, so
+    the lockout cannot be dodged by guessing through another form). True when it is right.
+
+    The attempt is charged and committed before bcrypt runs (see :mod:`portal.auth.attempts`):
+    parallel guesses each take a number, and only the first ``PORTAL_LOGIN_MAX_FAILURES``
+    of a lockout period are ever compared.
+
+    :raises AccountLocked: locked before, by this attempt, or by a parallel one.
+    """
     cfg = current_app.config
-    customer.failed_logins += 1
-    record_event(
-        event, customer_id=customer.id, detail=f"password failures={customer.failed_logins}"
-    )
-    if customer.failed_logins < cfg["PORTAL_LOGIN_MAX_FAILURES"]:
-        return False
-    customer.failed_logins = 0
-    customer.locked_until = now + timedelta(seconds=cfg["PORTAL_LOCKOUT_SECONDS"])
-    record_event("account_locked", customer_id=customer.id)
-    return True
+    limit = cfg["PORTAL_LOGIN_MAX_FAILURES"]
+    customer_id, stored_hash = customer.id, customer.password_hash
+    failures = charge(Customer.failed_logins, Customer.id == customer_id, _unlocked(now))
+    if failures is None or failures > limit:
+        if failures is not None:
+            _lock_account(customer_id, now)  # reached the limit in parallel: lock now
+        # The same bcrypt work as a real check: the answer's timing says nothing either.
+        dummy_check()
+        record_event(event, customer_id=customer_id, detail="locked")
+        raise AccountLocked(_lock_seconds_left(customer_id, now))
+    commit_charged_attempt()
+    if check_password(password or "", stored_hash):
+        # A parallel wrong guess may have locked the account meanwhile: then this one waits
+        # out the lock too.
+        if not conditional_update(
+            Customer, Customer.id == customer_id, _unlocked(now), failed_logins=0
+        ):
+            record_event(event, customer_id=customer_id, detail="locked")
+            raise AccountLocked(_lock_seconds_left(customer_id, now))
+        return True
+    record_event(event, customer_id=customer_id, detail=f"password failures={failures}")
+    if failures >= limit:
+        _lock_account(customer_id, now)
+        raise AccountLocked(cfg["PORTAL_LOCKOUT_SECONDS"])
+    return False
 
 
-def _wrong_password_while_signed_in(customer: Customer, *, event: str) -> ReauthFailed:
-    """A signed-in session typed a wrong password: count it, and when that locks the
-    account, end every session — whoever keeps guessing may hold a stolen cookie."""
-    locked = _count_password_failure(customer, utcnow(), event=event)
-    if locked:
+def _lock_account(customer_id: int, now: datetime) -> None:
+    seconds = current_app.config["PORTAL_LOCKOUT_SECONDS"]
+    # Only the request that closes an open account records the lock (one event, not forty).
+    if conditional_update(
+        Customer,
+        Customer.id == customer_id,
+        _unlocked(now),
+        failed_logins=0,
+        locked_until=now + timedelta(seconds=seconds),
+    ):
+        record_event("account_locked", customer_id=customer_id)
+
+
+def _lock_seconds_left(customer_id: int, now: datetime) -> int:
+    until = db.session.scalar(select(Customer.locked_until).where(Customer.id == customer_id))
+    if until is None or until <= now:
+        return 1
+    return math.ceil((until - now).total_seconds())
+
+
+def _wrong_password_while_signed_in(customer: Customer, password: str, *, event: str) -> None:
+    """Check the password of a signed-in customer (re-auth, password change).
+
+    :raises ReauthFailed: wrong; ``signed_out`` when that locked the account, in which case
+        every session has been ended — whoever keeps guessing may hold a stolen cookie.
+    """
+    try:
+        right = _password_attempt(customer, password, now=utcnow(), event=event)
+    except AccountLocked:
         end_other_sessions(customer, None)
-    db.session.flush()
-    return ReauthFailed(signed_out=locked)
+        db.session.flush()
+        raise ReauthFailed(signed_out=True) from None
+    if not right:
+        db.session.flush()
+        raise ReauthFailed()
 
 
 def pending_login(token: str | None, *, now: datetime | None = None) -> PendingLogin:
@@ -138,6 +182,22 @@ def pending_login(token: str | None, *, now: datetime | None = None) -> PendingL
         db.session.flush()
         raise PendingLoginExpired()
     return row
+
+
+def _count_step2_failure(pending: PendingLogin) -> None:
+    """A rejected new password or a wrong recovery code in this sign-in. At the limit the
+    pending login is dropped: the password has to be typed again, which counts toward the
+    account lockout, so no one can try without end on the strength of one correct password.
+
+    :raises PendingLoginExpired: the limit is reached (``too_many``).
+    """
+    failures = charge(PendingLogin.failed_attempts, PendingLogin.id == pending.id)
+    if failures is None or failures >= current_app.config["PORTAL_STEP2_MAX_FAILURES"]:
+        db.session.execute(delete(PendingLogin).where(PendingLogin.id == pending.id))
+        record_event(
+            "second_factor_failure", customer_id=pending.customer_id, detail="step 2 abandoned"
+        )
+        raise PendingLoginExpired(too_many=True)
 
 
 def available_methods(customer: Customer) -> list[str]:
@@ -236,9 +296,14 @@ def use_recovery_code(pending: PendingLogin, *, code: str) -> tuple[str, int]:
     """Step 2 with a recovery code; returns (session token, codes left).
 
     :raises WrongRecoveryCode: unknown or used.
+    :raises OtpLocked: too many wrong OTP or recovery codes (the same account-wide count).
     """
     try:
         left = otp.use_recovery_code(pending.customer, code)
+    except OtpLocked as exc:
+        if exc.just_locked:
+            record_event("otp_locked", customer_id=pending.customer_id)
+        raise
     except WrongRecoveryCode:
         record_event("second_factor_failure", customer_id=pending.customer_id, detail="recovery")
         raise
@@ -249,15 +314,33 @@ def use_recovery_code(pending: PendingLogin, *, code: str) -> tuple[str, int]:
 def complete_login(pending: PendingLogin, *, method: str) -> str:
     """Both steps passed: open a new session (fresh token: no fixation).
 
+    The pending login is consumed by a ``DELETE … RETURNING``: of parallel requests that all
+    passed step 2 (a double click, a replayed form), exactly one gets a session.
+
     :raises ActivationRequired: first login and the new password is not set yet.
+    :raises PendingLoginExpired: a parallel request already completed this sign-in.
     """
     customer = pending.customer
     if needs_activation(pending):
         raise ActivationRequired()
-    if customer.must_activate and pending.password_replaced:
+    consumed = db.session.execute(
+        delete(PendingLogin)
+        .where(PendingLogin.id == pending.id)
+        .returning(PendingLogin.new_password_hash)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if consumed is None:
+        raise PendingLoginExpired()
+    db.session.expunge(pending)
+    new_hash = consumed.new_password_hash
+    if customer.must_activate and new_hash is not None:
+        # First login: the password chosen at /login/activate takes effect only now that
+        # the second factor has proved who chose it.
+        customer.password_hash = new_hash
+        customer.password_changed_at = utcnow()
         customer.must_activate = False
+        record_event("password_changed", customer_id=customer.id, detail="first login")
         record_event("account_activated", customer_id=customer.id)
-    db.session.delete(pending)
     token = create_session(customer)
     customer.last_login_at = utcnow()
     customer.last_login_ip = customer.current_session.ip if customer.current_session else ""
@@ -281,24 +364,26 @@ def _check_new_password(customer: Customer, password: str, confirm: str) -> None
 
 
 def activate(pending: PendingLogin, *, password: str, password_confirm: str) -> None:
-    """First login: the customer replaces the staff-set password, then proves the factor.
+    """First login: the customer chooses a new password, then proves the second factor.
+
+    The new hash waits on the pending login; :func:`complete_login` writes it. Until then
+    the staff-set password stays the account's password.
 
     :raises PasswordRejected: the new password breaks a rule or does not match.
+    :raises PendingLoginExpired: too many rejected passwords in this sign-in (``too_many``).
     """
-
-    customer = pending.customer
-    _check_new_password(customer, password, password_confirm)
-    customer.password_hash = hash_password(password)
-    customer.password_changed_at = utcnow()
-    # The account flag itself clears only after step 2 proves the second factor.
-    pending.password_replaced = True
-    record_event("password_changed", customer_id=customer.id, detail="first login")
+    try:
+        _check_new_password(pending.customer, password, password_confirm)
+    except PasswordRejected:
+        _count_step2_failure(pending)
+        raise
+    pending.new_password_hash = hash_password(password)
     db.session.flush()
 
 
 def needs_activation(pending: PendingLogin) -> bool:
-    """First login and the new password not yet set: /login/activate comes first."""
-    return pending.customer.must_activate and not pending.password_replaced
+    """First login and the new password not yet chosen: /login/activate comes first."""
+    return pending.customer.must_activate and pending.new_password_hash is None
 
 
 def logout(session_row: UserSession | None, customer: Customer) -> None:
@@ -329,10 +414,11 @@ def reauthenticate(customer: Customer, session_row: UserSession, *, password: st
     :raises ReauthFailed: wrong password, counted like a sign-in failure; ``signed_out``
         when it locked the account and ended every session.
     """
-    if not check_password(password or "", customer.password_hash):
-        raise _wrong_password_while_signed_in(customer, event="reauth_failure")
-    customer.failed_logins = 0
+    _wrong_password_while_signed_in(customer, password, event="reauth_failure")
     session_row.authenticated_at = utcnow()
+    # A fresh token for the now more privileged session: a cookie copied before the
+    # re-authentication does not carry it.
+    rotate_session_token(customer, session_row)
     record_event("reauth_success", customer_id=customer.id)
     db.session.flush()
 
@@ -351,14 +437,14 @@ def change_password(
     :raises PasswordRejected: the new password breaks a rule or does not match.
     """
 
-    if not check_password(current_password or "", customer.password_hash):
-        raise _wrong_password_while_signed_in(customer, event="reauth_failure")
+    _wrong_password_while_signed_in(customer, current_password, event="reauth_failure")
     _check_new_password(customer, new_password, new_password_confirm)
     customer.password_hash = hash_password(new_password)
     customer.password_changed_at = utcnow()
     ended = end_other_sessions(customer, session_row)
     if session_row is not None:
         session_row.authenticated_at = utcnow()
+        rotate_session_token(customer, session_row)
     record_event("password_changed", customer_id=customer.id, detail=f"ended={ended}")
     db.session.flush()
     return ended

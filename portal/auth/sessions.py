@@ -47,6 +47,19 @@ def create_session(customer: Customer, *, now: datetime | None = None) -> str:
     return token
 
 
+def rotate_session_token(customer: Customer, row: UserSession) -> str:
+    """Give a session a new token (after re-authentication or a password change).
+
+    The old cookie stops working at once; the view signs the customer in again with the new
+    token so that this browser carries it on.
+    """
+    token = secrets.token_urlsafe(32)
+    row.token_hash = keyed_hash(token)
+    db.session.flush()
+    customer.session_token = token
+    return token
+
+
 def _expired(row: UserSession, now: datetime) -> str | None:
     cfg = current_app.config
     if now - row.created_at > timedelta(seconds=cfg["PORTAL_SESSION_ABSOLUTE_SECONDS"]):

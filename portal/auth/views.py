@@ -182,6 +182,11 @@ def verify():
                 error = _factor_message(exc)
             except ActivationRequired:
                 return redirect(url_for("auth.activate"))
+            except PendingLoginExpired:
+                # A parallel request (a double click) completed this sign-in first.
+                db.session.commit()
+                flash(m.STEP2_EXPIRED, "error")
+                return redirect(url_for("auth.login"))
             else:
                 customer = pending.customer
                 db.session.commit()
@@ -262,6 +267,13 @@ def recovery():
             except WrongRecoveryCode:
                 db.session.commit()
                 error = m.RECOVERY_WRONG
+            except OtpLocked as exc:
+                db.session.commit()
+                error = _factor_message(exc)
+            except PendingLoginExpired:
+                db.session.commit()
+                flash(m.STEP2_EXPIRED, "error")
+                return redirect(url_for("auth.login"))
             else:
                 customer = pending.customer
                 db.session.commit()
@@ -271,6 +283,7 @@ def recovery():
 
 
 @bp.route("/login/activate", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def activate():
     pending = _pending()
     if pending is None:
@@ -292,10 +305,16 @@ def activate():
                     password_confirm=form.password_confirm.data,
                 )
             except PasswordRejected as exc:
+                db.session.commit()  # the rejection counts toward this sign-in's limit
                 errors = exc.problems
+            except PendingLoginExpired:
+                db.session.commit()
+                session.pop(PENDING_KEY, None)
+                flash(m.STEP2_TOO_MANY, "error")
+                return redirect(url_for("auth.login"))
             else:
                 db.session.commit()
-                flash(m.ACTIVATED, "success")
+                flash(m.ACTIVATE_CONFIRM_FACTOR, "info")
                 return redirect(url_for("auth.verify"))
     return (
         render_template("auth/activate.html", errors=errors, login_id=pending.customer.login_id),
@@ -312,6 +331,11 @@ def logout():
     session.clear()
     flash(m.SIGNED_OUT, "success")
     return redirect(url_for("main.home"))
+
+
+def _carry_rotated_token() -> None:
+    """The service gave this session a new token: put it in this browser's cookie."""
+    login_user(current_user._get_current_object())
 
 
 def _locked_out():
@@ -347,6 +371,7 @@ def reauth():
                 error = m.REAUTH_WRONG
             else:
                 db.session.commit()
+                _carry_rotated_token()
                 return redirect(next_url)
     return render_template("auth/reauth.html", error=error, next_url=next_url), status
 
@@ -379,6 +404,7 @@ def change_password():
                 errors = exc.problems
             else:
                 db.session.commit()
+                _carry_rotated_token()
                 flash(m.PASSWORD_CHANGED, "success")
                 return redirect(url_for("auth.security"))
     return render_template("auth/change_password.html", errors=errors), status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -78,20 +79,36 @@ def test_wrong_password_and_unknown_id_look_the_same(client, auth, customer, mon
 
 def test_lockout_after_five_failures_and_unlock_after_period(client, auth, customer, db):
     with time_machine.travel(T0, tick=False) as traveller:
-        for _ in range(5):
-            assert auth.step_one(customer, password="Wrong-Password-99").status_code == 200
+        for _ in range(4):
+            wrong = auth.step_one(customer, password="Wrong-Password-99")
+            assert "아이디 또는 비밀번호가 올바르지 않습니다." in wrong.get_data(as_text=True)
+        # The fifth wrong password locks the account and says for how long.
+        fifth = auth.step_one(customer, password="Wrong-Password-99")
+        assert "계정이 잠겼습니다. 30분 뒤에" in fifth.get_data(as_text=True)
         assert events(db, "account_locked") == 1
-        # A guesser learns nothing: the wrong password still gets the generic message.
-        guess = auth.step_one(customer, password="Another-Wrong-1")
-        assert "아이디 또는 비밀번호가 올바르지 않습니다." in guess.get_data(as_text=True)
-        # The right password is told about the lock, and is not let in.
-        right = auth.step_one(customer)
-        assert right.status_code == 200
-        assert "계정이 잠겼습니다" in right.get_data(as_text=True)
         traveller.shift(timedelta(minutes=29))
-        assert "계정이 잠겼습니다" in auth.step_one(customer).get_data(as_text=True)
+        assert "계정이 잠겼습니다. 1분 뒤에" in auth.step_one(customer).get_data(as_text=True)
         traveller.shift(timedelta(minutes=2))
         assert auth.step_one(customer).status_code == 302
+
+
+def test_while_locked_every_password_gets_the_same_answer(client, auth, customer, db):
+    """No password oracle: the right and a wrong password are answered alike while locked."""
+    with time_machine.travel(T0, tick=False):
+        for _ in range(5):
+            auth.step_one(customer, password="Wrong-Password-99")
+        wrong = auth.step_one(customer, password="Another-Wrong-1")
+        right = auth.step_one(customer)
+        assert wrong.status_code == right.status_code == 200
+        assert "계정이 잠겼습니다. 30분 뒤에" in right.get_data(as_text=True)
+
+        def page(response):
+            return re.sub(r'name="csrf_token" value="[^"]+"', "", response.get_data(as_text=True))
+
+        assert page(wrong) == page(right)
+        assert client.get("/account").status_code == 302
+        # Attempts while locked are not counted toward a second lock.
+        assert events(db, "account_locked") == 1
 
 
 def test_success_resets_the_failure_count(client, auth, customer):
