@@ -194,6 +194,12 @@ def verify():
                 return _finish_login(token, customer)
             db.session.commit()  # counters, locks and events of the failure
             status = 200
+            # Read again: a parallel request (another tab, a double click) may have
+            # completed this sign-in meanwhile, consuming the pending login.
+            pending = _pending()
+            if pending is None:
+                flash(m.STEP2_EXPIRED, "error")
+                return redirect(url_for("auth.login"))
     challenge = None
     if method == "card":
         try:
