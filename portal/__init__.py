@@ -52,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     configure_logging(app)
     db.init_app(app)
     database.configure_engines(app)
+    database.register_request_transaction(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,8 +1,14 @@
-"""Per-connection database settings."""
+"""Per-connection database settings and the request's transaction.
+
+One request is one transaction: services flush, never commit, and the request commits once
+at its end when the response is not an error (below 400); an error response or an
+exception rolls everything back, so an ``abort(404)`` half-way through a view never leaves
+half a change. The CLI commits per command.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from sqlalchemy import event
 
 from portal.extensions import db
@@ -27,3 +33,27 @@ def configure_engines(app: Flask) -> None:
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def commit_security_write() -> None:
+    """Commit now, before the request ends: the one sanctioned commit inside a service.
+
+    For the writes that must hold whatever the rest of the request does: a charged attempt
+    at a secret (committed before the comparison, so that parallel requests see it and a
+    crash or an error page does not refund it; see :mod:`portal.auth.attempts`), a lock,
+    and a card challenge drawn for display (reloading must not re-roll it).
+    """
+    db.session.commit()
+
+
+def _end_request_transaction(response: Response) -> Response:
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def register_request_transaction(app: Flask) -> None:
+    """Commit each request once, at its end (see the module docstring)."""
+    app.after_request(_end_request_transaction)

@@ -28,7 +28,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# expire_on_commit off: a request commits once at its end, and the few security writes that
+# commit earlier on purpose (portal.database.commit_security_write) must not turn every
+# object the request holds into a reload — or into an ObjectDeletedError when a parallel
+# request has deleted the row meanwhile (a pending login consumed by a double click).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import InstrumentedAttribute
 
+from portal.database import commit_security_write
 from portal.extensions import db
 
 
@@ -31,7 +32,11 @@ def charge(counter: InstrumentedAttribute[int], *where: Any) -> int | None:
         .returning(counter)
         .execution_options(synchronize_session="fetch")
     )
-    return db.session.execute(stmt).scalar_one_or_none()
+    count = db.session.execute(stmt).scalar_one_or_none()
+    # Durable before the comparison: parallel requests see it, and neither an error page
+    # nor a crash refunds it.
+    commit_security_write()
+    return count
 
 
 def conditional_update(model: type, *where: Any, **values: Any) -> bool:
@@ -40,14 +45,3 @@ def conditional_update(model: type, *where: Any, **values: Any) -> bool:
         update(model).where(*where).values(**values).execution_options(synchronize_session="fetch")
     )
     return bool(db.session.execute(stmt).rowcount)
-
-
-def commit_charged_attempt() -> None:
-    """Commit a charged password attempt before the slow bcrypt comparison.
-
-    The one commit inside a service, on purpose: bcrypt takes a quarter of a second, and the
-    charge must be visible to concurrent requests (and survive a crash) before that work
-    starts. Holding the row lock through bcrypt instead would serialise every writer of the
-    whole database on SQLite. Only called where nothing else is pending in the session.
-    """
-    db.session.commit()

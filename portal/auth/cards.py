@@ -22,6 +22,7 @@ from portal.account.models import Customer
 from portal.auth.attempts import charge, conditional_update
 from portal.auth.errors import CardExhausted, CardLocked, StaleChallenge, WrongCardCode
 from portal.auth.models import CardUsedPair, SecurityCard
+from portal.database import commit_security_write
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.security import decrypt, encrypt
@@ -95,7 +96,8 @@ def current_challenge(card: SecurityCard) -> tuple[int, int]:
         raise CardExhausted()
     first, last = free[secrets.randbelow(len(free))]
     card.challenge_first, card.challenge_last = first, last
-    db.session.flush()
+    # Stored before it is shown, whatever the response: a reload must find the same pair.
+    commit_security_write()
     return first, last
 
 
@@ -132,7 +134,7 @@ def verify_card(card: SecurityCard, code_first: str, code_last: str) -> None:
     if not hmac.compare_digest(expected.encode(), given.encode()):
         if failures >= limit:
             raise CardLocked(just_locked=_lock(card))
-        raise WrongCardCode(failures)
+        raise WrongCardCode(failures, limit)
     # Consume the pair: only one of several parallel correct answers wins this update.
     if not conditional_update(
         SecurityCard, *pinned, failed_attempts=0, challenge_first=None, challenge_last=None

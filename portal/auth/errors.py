@@ -62,9 +62,12 @@ class StaleChallenge(SecondFactorError):
 
 
 class WrongCardCode(SecondFactorError):
-    def __init__(self, failures: int) -> None:
+    """A wrong answer; ``failures`` in a row so far, of ``limit``."""
+
+    def __init__(self, failures: int, limit: int) -> None:
         super().__init__("wrong card code")
         self.failures = failures
+        self.limit = limit
 
 
 class OtpNotEnrolled(SecondFactorError):
@@ -72,6 +75,8 @@ class OtpNotEnrolled(SecondFactorError):
 
 
 class OtpLocked(SecondFactorError):
+    """Too many wrong codes; open again in ``seconds_left``."""
+
     def __init__(self, seconds_left: int, just_locked: bool = False) -> None:
         super().__init__("otp locked")
         self.seconds_left = seconds_left
@@ -83,9 +88,12 @@ class OtpReplay(SecondFactorError):
 
 
 class WrongOtp(SecondFactorError):
-    def __init__(self, failures: int) -> None:
+    """A wrong code; ``failures`` in a row so far, of ``limit``."""
+
+    def __init__(self, failures: int, limit: int) -> None:
         super().__init__("wrong otp")
         self.failures = failures
+        self.limit = limit
 
 
 class WrongRecoveryCode(AuthError):
@@ -93,14 +101,19 @@ class WrongRecoveryCode(AuthError):
 
 
 class ReauthFailed(AuthError):
-    """Wrong password at re-authentication or password change.
-
-    ``signed_out`` is True when this failure locked the account and ended its sessions.
+    """Wrong password at re-authentication or (``current=True``) as the current password of
+    a password change. ``signed_out`` is True when this failure locked the account and
+    ended its sessions.
     """
 
-    def __init__(self, signed_out: bool = False) -> None:
+    def __init__(self, signed_out: bool = False, *, current: bool = False) -> None:
         super().__init__("wrong password")
         self.signed_out = signed_out
+        self.current = current
+
+
+class MethodUnavailable(SecondFactorError):
+    """The factor asked for is unknown or not enrolled."""
 
 
 class ActivationRequired(AuthError):

@@ -36,11 +36,23 @@ class CardForm(ShapeForm):
             return None
         return self.challenge_first.data, self.challenge_last.data
 
+    def answer(self) -> dict:
+        """The keyword arguments of :func:`portal.auth.services.answer_step_two`."""
+        return {
+            "code_first": self.code_first.data,
+            "code_last": self.code_last.data,
+            "shown": self.shown(),
+        }
+
 
 class OtpForm(ShapeForm):
     otp = StringField(filters=[ascii_digits], validators=[InputRequired(), Regexp(r"^[0-9]{6}$")])
 
     format_message = m.OTP_FORMAT
+
+    def answer(self) -> dict:
+        """The keyword arguments of :func:`portal.auth.services.answer_step_two`."""
+        return {"otp_code": self.otp.data}
 
 
 class RecoveryForm(ShapeForm):

@@ -2,6 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 
+from portal.auth import errors as e
+
 PASSWORD_TOO_SHORT = _l("비밀번호는 8자 이상이어야 합니다.")
 PASSWORD_TOO_LONG = _l("비밀번호는 128자 이하여야 합니다.")
 PASSWORD_CLASSES = _l(
@@ -59,3 +61,39 @@ REAUTH_NEEDED = _l("보안을 위해 비밀번호를 다시 입력해 주세요.
 REAUTH_WRONG = _l("비밀번호가 올바르지 않습니다.")
 PASSWORD_CHANGED = _l("비밀번호를 바꿨습니다. 다른 기기의 로그인은 모두 종료되었습니다.")
 CURRENT_PASSWORD_WRONG = _l("지금 비밀번호가 올바르지 않습니다.")
+
+
+def minutes(seconds: int) -> int:
+    """Whole minutes, rounded up, for "try again in N minutes"."""
+    return max(1, -(-seconds // 60))
+
+
+def message_for(exc: e.AuthError):
+    """The message a sign-in failure shows (the one mapping for views and commands)."""
+    if isinstance(exc, e.AccountLocked):
+        return ACCOUNT_LOCKED % {"minutes": minutes(exc.seconds_left)}
+    if isinstance(exc, e.OtpLocked):
+        return OTP_LOCKED % {"minutes": minutes(exc.seconds_left)}
+    if isinstance(exc, e.WrongCardCode):
+        return CARD_WRONG % {"count": exc.failures, "limit": exc.limit}
+    if isinstance(exc, e.WrongOtp):
+        return OTP_WRONG % {"count": exc.failures, "limit": exc.limit}
+    if isinstance(exc, e.PendingLoginExpired):
+        return STEP2_TOO_MANY if exc.too_many else STEP2_EXPIRED
+    if isinstance(exc, e.ReauthFailed):
+        return CURRENT_PASSWORD_WRONG if exc.current else REAUTH_WRONG
+    return _FIXED.get(type(exc), METHOD_UNAVAILABLE)
+
+
+# Failures whose message carries no data.
+_FIXED = {
+    e.InvalidCredentials: BAD_CREDENTIALS,
+    e.CardMissing: CARD_MISSING,
+    e.CardLocked: CARD_LOCKED,
+    e.CardExhausted: CARD_EXHAUSTED,
+    e.StaleChallenge: CARD_STALE,
+    e.OtpNotEnrolled: OTP_NOT_ENROLLED,
+    e.OtpReplay: OTP_REPLAY,
+    e.WrongRecoveryCode: RECOVERY_WRONG,
+    e.MethodUnavailable: METHOD_UNAVAILABLE,
+}

@@ -152,9 +152,10 @@ def _charge(credential: OtpCredential, now: datetime) -> int:
 
 def _fail(credential: OtpCredential, failures: int, now: datetime) -> NoReturn:
     """A charged attempt turned out wrong: lock at the limit, else say how many so far."""
-    if failures >= current_app.config["PORTAL_OTP_MAX_FAILURES"]:
+    limit = current_app.config["PORTAL_OTP_MAX_FAILURES"]
+    if failures >= limit:
         _lock(credential, now)
-    raise WrongOtp(failures)
+    raise WrongOtp(failures, limit)
 
 
 def _lock(credential: OtpCredential, now: datetime) -> NoReturn:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import delete, or_, select
 
 from portal.account.models import Customer
@@ -15,13 +16,15 @@ from portal.account.services import customer_by_login_id
 from portal.audit.services import record_event
 from portal.auth import cards, otp
 from portal.auth import messages as m
-from portal.auth.attempts import charge, commit_charged_attempt, conditional_update
+from portal.auth.attempts import charge, conditional_update
 from portal.auth.errors import (
     AccountLocked,
     ActivationRequired,
+    CardExhausted,
     CardLocked,
     CardMissing,
     InvalidCredentials,
+    MethodUnavailable,
     OtpLocked,
     OtpNotEnrolled,
     PasswordRejected,
@@ -31,9 +34,14 @@ from portal.auth.errors import (
     StaleChallenge,
     WrongRecoveryCode,
 )
-from portal.auth.models import PendingLogin, SecurityCard, UserSession
+from portal.auth.models import OtpCredential, PendingLogin, SecurityCard, UserSession
 from portal.auth.passwords import check_password, dummy_check, hash_password, password_problems
-from portal.auth.sessions import create_session, end_other_sessions, rotate_session_token
+from portal.auth.sessions import (
+    create_session,
+    end_other_sessions,
+    rotate_session_token,
+    sessions_of,
+)
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.security import keyed_hash
@@ -71,14 +79,13 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
     # One pending login per customer: a new step 1 replaces older ones.
     db.session.execute(delete(PendingLogin).where(PendingLogin.customer_id == customer.id))
     token = secrets.token_urlsafe(32)
-    methods = available_methods(customer)
-    preferred = customer.second_factor if customer.second_factor in methods else None
+    method = effective_method(customer.second_factor, available_methods(customer))
     db.session.add(
         PendingLogin(
             token_hash=keyed_hash(token),
             customer_id=customer.id,
             created_at=now,
-            method=preferred or (methods[0] if methods else "card"),
+            method=method or "card",
         )
     )
     db.session.flush()
@@ -93,7 +100,7 @@ def _password_attempt(customer: Customer, password: str, *, now: datetime, event
     """Check a password against the lockout (sign-in, re-auth and password change alike, so
     the lockout cannot be dodged by guessing through another form). True when it is right.
 
-    The attempt is charged and committed before bcrypt runs (see :mod:`portal.auth.attempts`):
+    The attempt is charged (and committed) before bcrypt runs (see :mod:`portal.auth.attempts`):
     parallel guesses each take a number, and only the first ``PORTAL_LOGIN_MAX_FAILURES``
     of a lockout period are ever compared.
 
@@ -110,7 +117,6 @@ def _password_attempt(customer: Customer, password: str, *, now: datetime, event
         dummy_check()
         record_event(event, customer_id=customer_id, detail="locked")
         raise AccountLocked(_lock_seconds_left(customer_id, now))
-    commit_charged_attempt()
     if check_password(password or "", stored_hash):
         # A parallel wrong guess may have locked the account meanwhile: then this one waits
         # out the lock too.
@@ -147,7 +153,9 @@ def _lock_seconds_left(customer_id: int, now: datetime) -> int:
     return math.ceil((until - now).total_seconds())
 
 
-def _wrong_password_while_signed_in(customer: Customer, password: str, *, event: str) -> None:
+def _check_signed_in_password(
+    customer: Customer, password: str, *, event: str, current: bool = False
+) -> None:
     """Check the password of a signed-in customer (re-auth, password change).
 
     :raises ReauthFailed: wrong; ``signed_out`` when that locked the account, in which case
@@ -158,10 +166,10 @@ def _wrong_password_while_signed_in(customer: Customer, password: str, *, event:
     except AccountLocked:
         end_other_sessions(customer, None)
         db.session.flush()
-        raise ReauthFailed(signed_out=True) from None
+        raise ReauthFailed(signed_out=True, current=current) from None
     if not right:
         db.session.flush()
-        raise ReauthFailed()
+        raise ReauthFailed(current=current)
 
 
 def pending_login(token: str | None, *, now: datetime | None = None) -> PendingLogin:
@@ -213,12 +221,70 @@ def available_methods(customer: Customer) -> list[str]:
 def switch_method(pending: PendingLogin, method: str) -> None:
     """Choose the factor for step 2 (when both are enrolled).
 
-    :raises SecondFactorError: the method is unknown or not enrolled.
+    :raises MethodUnavailable: the method is unknown or not enrolled.
     """
     if method not in METHODS or method not in available_methods(pending.customer):
-        raise SecondFactorError(method)
+        raise MethodUnavailable(method)
     pending.method = method
     db.session.flush()
+
+
+def effective_method(wanted: str | None, methods: list[str]) -> str | None:
+    """The factor to ask: the one wanted if it is enrolled, else the first enrolled one
+    (card before OTP), else None. The one rule for step 1 and step 2 alike."""
+    if wanted in methods:
+        return wanted
+    return methods[0] if methods else None
+
+
+@dataclass
+class StepTwo:
+    """What the second step asks now: the factor, the alternatives, the card's pinned pair,
+    and why the factor cannot be answered (``problem``: locked, missing, exhausted)."""
+
+    method: str | None
+    methods: list[str]
+    challenge: tuple[int, int] | None = None
+    problem: SecondFactorError | None = None
+
+
+def step_two(pending: PendingLogin, *, now: datetime | None = None) -> StepTwo:
+    """The state of step 2 for this pending login (draws and pins the card pair if needed)."""
+    methods = available_methods(pending.customer)
+    state = StepTwo(method=effective_method(pending.method, methods), methods=methods)
+    if state.method is None:
+        state.problem = CardMissing()
+    elif state.method == "card":
+        try:
+            state.challenge = card_challenge(pending)
+        except (CardLocked, CardMissing, CardExhausted) as exc:
+            state.problem = exc
+    else:
+        seconds = otp.lock_seconds_left(otp.otp_credential(pending.customer_id), now)
+        if seconds:
+            state.problem = OtpLocked(seconds)
+    return state
+
+
+def answer_step_two(
+    pending: PendingLogin,
+    *,
+    method: str,
+    code_first: str = "",
+    code_last: str = "",
+    shown: tuple[int, int] | None = None,
+    otp_code: str = "",
+) -> str:
+    """Step 2 with the factor the page asked (``method``); returns the session token.
+
+    :raises SecondFactorError: see :func:`verify_card` and :func:`verify_otp`.
+    :raises ActivationRequired, PendingLoginExpired: see :func:`complete_login`.
+    """
+    if method == "card":
+        return verify_card(pending, code_first=code_first, code_last=code_last, shown=shown)
+    if method == "otp":
+        return verify_otp(pending, code=otp_code)
+    raise MethodUnavailable(method)
 
 
 def card_for(pending: PendingLogin) -> SecurityCard:
@@ -414,7 +480,7 @@ def reauthenticate(customer: Customer, session_row: UserSession, *, password: st
     :raises ReauthFailed: wrong password, counted like a sign-in failure; ``signed_out``
         when it locked the account and ended every session.
     """
-    _wrong_password_while_signed_in(customer, password, event="reauth_failure")
+    _check_signed_in_password(customer, password, event="reauth_failure")
     session_row.authenticated_at = utcnow()
     # A fresh token for the now more privileged session: a cookie copied before the
     # re-authentication does not carry it.
@@ -437,7 +503,7 @@ def change_password(
     :raises PasswordRejected: the new password breaks a rule or does not match.
     """
 
-    _wrong_password_while_signed_in(customer, current_password, event="reauth_failure")
+    _check_signed_in_password(customer, current_password, event="reauth_failure", current=True)
     _check_new_password(customer, new_password, new_password_confirm)
     customer.password_hash = hash_password(new_password)
     customer.password_changed_at = utcnow()
@@ -457,9 +523,44 @@ def reissue_card(customer: Customer) -> tuple[SecurityCard, list[str]]:
     return card, codes
 
 
-def start_otp_enrolment(customer: Customer) -> str:
-    """A new pending OTP secret for /account/security/otp (shown as QR and text)."""
-    return otp.start_enrolment(customer)
+@dataclass
+class OtpEnrolment:
+    """The secret being enrolled, as text and as an inline-SVG QR code."""
+
+    secret: str
+    qr_svg: Markup
+
+
+def otp_enrolment(customer: Customer) -> OtpEnrolment:
+    """The pending OTP secret for /account/security/otp: the same one on every reload
+    until it is confirmed or expires, then a new one."""
+    secret = otp.pending_secret(customer.id) or otp.start_enrolment(customer)
+    uri = otp.provisioning_uri(secret, customer.login_id)
+    return OtpEnrolment(secret=secret, qr_svg=otp.qr_svg(uri))
+
+
+@dataclass
+class SecurityOverview:
+    """Everything /account/security shows: factors, card, OTP, recovery codes, sessions."""
+
+    methods: list[str]
+    card: SecurityCard | None
+    otp_credential: OtpCredential | None
+    recovery_left: int
+    sessions: list[UserSession]
+    current_session_id: int | None
+
+
+def security_overview(customer: Customer, current: UserSession | None) -> SecurityOverview:
+    """The customer's second factors and sessions."""
+    return SecurityOverview(
+        methods=available_methods(customer),
+        card=cards.active_card(customer.id),
+        otp_credential=otp.otp_credential(customer.id),
+        recovery_left=otp.remaining_recovery_codes(customer.id),
+        sessions=sessions_of(customer.id),
+        current_session_id=current.id if current is not None else None,
+    )
 
 
 def confirm_otp_enrolment(customer: Customer, *, code: str) -> list[str]:
@@ -479,7 +580,12 @@ def confirm_otp_enrolment(customer: Customer, *, code: str) -> list[str]:
 
 
 def regenerate_recovery_codes(customer: Customer) -> list[str]:
-    """Replace all recovery codes (shown once)."""
+    """Replace all recovery codes (shown once).
+
+    :raises OtpNotEnrolled: recovery codes exist only beside a confirmed OTP.
+    """
+    if not otp.has_otp(customer.id):
+        raise OtpNotEnrolled()
     codes = otp.regenerate_recovery_codes(customer)
     record_event("recovery_codes_generated", customer_id=customer.id)
     return codes

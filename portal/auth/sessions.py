@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from sqlalchemy import delete, select
 
 from portal.account.models import Customer
+from portal.audit.services import record_event
 from portal.auth.models import UserSession
 from portal.dbtypes import utcnow
 from portal.extensions import db
@@ -81,18 +82,14 @@ def load_user_from_session(token: str) -> Customer | None:
     now = utcnow()
     reason = _expired(row, now)
     if reason:
-        from portal.audit.services import record_event
-
         record_event("session_expired", customer_id=row.customer_id, detail=reason)
         db.session.delete(row)
-        db.session.commit()
         g.session_expired = True
         return None
     if now - row.last_seen_at >= TOUCH_INTERVAL:
+        # Committed with the request (portal.database): a page that fails does not count
+        # as activity, which errs on the side of the idle timeout.
         row.last_seen_at = now
-        # The loader runs before the view (see portal.auth.views.load_current_user), so this
-        # commit carries only the touch.
-        db.session.commit()
     customer = row.customer
     customer.session_token = token
     customer.current_session = row
