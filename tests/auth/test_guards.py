@@ -141,8 +141,7 @@ def test_correct_otp_resets_the_failure_count(client, auth, otp_customer, roomy_
 
 
 def test_idle_timeout_counts_from_the_last_request(app, client, auth, customer):
-    idle = app.config["PORTAL_SESSION_IDLE_SECONDS"]
-    assert idle == 1800
+    idle = app.config["PORTAL_SESSION_IDLE_SECONDS"] = 1800  # the timeline below assumes it
     start = datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False) as traveller:
         auth.login(customer)  # t = 0
@@ -160,8 +159,7 @@ def test_idle_timeout_counts_from_the_last_request(app, client, auth, customer):
 
 
 def test_step_two_posts_are_rate_limited_per_ip(app, client, auth, otp_customer):
-    limit = parse_limit(app.config["RATELIMIT_LOGIN"])
-    assert limit.amount == 10  # "10 per minute"
+    limit = parse_limit(app.config["RATELIMIT_LOGIN"])  # "10 per minute" by default
     with time_machine.travel(T0, tick=False):
         auth.step_one(otp_customer)
         token = csrf_from(client.get("/login/verify").get_data(as_text=True))
