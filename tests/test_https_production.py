@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -213,13 +214,36 @@ def test_production_signs_in_over_https_with_secure_cookies(https_server):
 
 
 def test_post_without_referer_over_https_is_refused(https_server):
+    # A valid session and CSRF token, so the missing (or foreign) Referer is the only fault.
     base, context, _ = https_server
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
-    request = urllib.request.Request(base + "/login", data=b"login_id=x&password=y")
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        opener.open(request, timeout=10)
-    assert refused.value.code == 400
-    refused.value.close()
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=context),
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+        _NoRedirect,
+    )
+
+    def post(referer: str | None) -> tuple[int, str]:
+        with opener.open(base + "/login", timeout=10) as page:
+            html = page.read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        body = urllib.parse.urlencode(
+            {"csrf_token": token, "login_id": "tls_user", "password": "Tls-Portal-2026!"}
+        ).encode()
+        headers = {"Referer": referer} if referer else {}
+        request = urllib.request.Request(base + "/login", data=body, headers=headers)
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, exc.read().decode()
+
+    for referer in (None, "https://evil.example/login"):
+        status, html = post(referer)
+        assert status == 400, referer
+        assert "보안 확인 정보가 없거나 만료되었습니다" in html  # the CSRF page, not another 400
+    # The same request with a same-origin Referer goes through to step 2.
+    assert post(base + "/login")[0] == 302
 
 
 def test_gunicorn_without_secrets_stops_with_one_line(tmp_path):

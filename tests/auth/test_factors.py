@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
 import time_machine
+from limits import parse as parse_limit
 from sqlalchemy import func, select
 
 from portal.auth.models import OtpCredential, RecoveryCode
-from tests.conftest import AuthActions, DemoCustomer, post_form
+from tests.conftest import ROOT, AuthActions, DemoCustomer, post_form
 
 T0 = datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC)
 SECRET_RE = re.compile(r'id="otp-secret">([A-Z2-7]+)<')
@@ -192,19 +196,72 @@ def test_login_rate_limit_answers_429_with_retry_after(limited_config, app_facto
     assert client.get("/login").status_code == 200  # GET is never limited
 
 
-def test_rate_limit_is_shared_through_redis(limited_config, app_factory, redis_url):
-    from portal.extensions import limiter
+# A second worker process: its own interpreter, so its own Flask-Limiter state. (Two apps in
+# this process would not do: the limiter extension is one module-level object, and both apps
+# would count in whatever storage the last one configured, even memory://.)
+LIMIT_WORKER = """
+import json, sys
+from portal import create_app
+from portal.config import TestingConfig
+from tests.conftest import post_form
 
-    # Two apps stand for two workers (or hosts); the counter lives in Redis.
-    limited_config.RATELIMIT_STORAGE_URI = redis_url
-    first = app_factory(limited_config).test_client()
-    second = app_factory(limited_config).test_client()
-    limiter.reset()  # counters left in Redis by an earlier run of this test
-    data = {"login_id": "someone", "password": "x" * 10}
-    assert post_form(first, "/login", data).status_code == 200
-    assert post_form(second, "/login", data).status_code == 200
-    assert post_form(first, "/login", data).status_code == 200
-    assert post_form(second, "/login", data).status_code == 429
+url, storage, attempts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cfg = TestingConfig()
+cfg.SQLALCHEMY_DATABASE_URI = url
+cfg.SQLALCHEMY_ENGINE_OPTIONS = TestingConfig.engine_options(url)
+cfg.RATELIMIT_STORAGE_URI = storage
+app = create_app(cfg)
+client = app.test_client()
+data = {"login_id": "someone", "password": "x" * 10}
+statuses = [post_form(client, "/login", data).status_code for _ in range(attempts)]
+print(json.dumps({"limit": app.config["RATELIMIT_LOGIN"], "statuses": statuses}))
+"""
+
+
+def _other_worker(config, storage: str, attempts: int) -> dict:
+    args = [config.SQLALCHEMY_DATABASE_URI, storage, str(attempts)]
+    result = subprocess.run(
+        [sys.executable, "-c", LIMIT_WORKER, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_rate_limit_is_shared_through_redis(config, app_factory, redis_url):
+    import redis
+
+    store = redis.Redis.from_url(redis_url)
+
+    def login_counters() -> list[bytes]:
+        return [key for key in store.scan_iter("*") if b"auth.login" in key]
+
+    def clear() -> None:
+        if keys := login_counters():
+            store.delete(*keys)
+
+    clear()  # counters left in Redis by an earlier run of this test
+    try:
+        config.RATELIMIT_STORAGE_URI = redis_url
+        app = app_factory(config)
+        limit = parse_limit(app.config["RATELIMIT_LOGIN"]).amount
+        here = app.test_client()
+        data = {"login_id": "someone", "password": "x" * 10}
+        first = limit // 2
+        assert [post_form(here, "/login", data).status_code for _ in range(first)] == [200] * first
+        assert login_counters(), "no rate-limit counter for /login in Redis"
+
+        # The other worker gets only what is left of the limit, then 429.
+        there = _other_worker(config, redis_url, limit - first + 1)
+        assert there["limit"] == app.config["RATELIMIT_LOGIN"]
+        assert there["statuses"] == [200] * (limit - first) + [429]
+        # And its attempts count here too.
+        assert post_form(here, "/login", data).status_code == 429
+    finally:
+        clear()
 
 
 def test_counts_in_database_hold_across_workers(app, app_factory, config, customer, db):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.dbtypes import next_kst_midnight
 from tests.browser.conftest import axe_violations
@@ -40,7 +41,7 @@ def test_popup_with_javascript_is_a_modal_dialog(page, live_server, popup_notice
     assert page.evaluate("document.querySelector('dialog[data-popup]').matches(':modal')")
     assert axe_violations(page) == []
     page.click("text=오늘 하루 이 창을 열지 않음")
-    assert not dialog.is_visible()
+    expect(dialog).to_be_hidden()
     cookie = _hide_cookie(page.context, popup_notice)
     expires = datetime.fromtimestamp(cookie["expires"], UTC)
     assert abs((expires - next_kst_midnight()).total_seconds()) < 5
@@ -50,10 +51,15 @@ def test_popup_with_javascript_is_a_modal_dialog(page, live_server, popup_notice
 
 def test_popup_close_hides_it_for_this_view_only(page, live_server, popup_notice):
     page.goto(live_server + "/")
+    dialog = page.locator(f"dialog[data-popup='{popup_notice}']")
+    expect(dialog).to_be_visible()
     page.click("[data-popup-close]")
-    assert page.locator("dialog[data-popup]").count() == 0
+    # The dialog's "close" event (which removes it) is queued as a task after the click, so
+    # an immediate count() raced it; expect() retries until the removal has happened.
+    expect(page.locator("dialog[data-popup]")).to_have_count(0)
     page.reload()
-    assert page.locator(f"dialog[data-popup='{popup_notice}']").is_visible()
+    expect(dialog).to_be_visible()
+    assert page.evaluate("document.querySelector('dialog[data-popup]').matches(':modal')")
 
 
 def test_popup_without_javascript_is_a_banner_with_a_form(browser, live_server, popup_notice):
