@@ -354,7 +354,9 @@ def current_profile_values(customer_id: int) -> list[tuple[object, str]]:
         return []
     names = ["email", "phone", "address", "username"]
     names.insert(2, "postal_code" if customer.member_type == "general" else "country")
-    return [(m.FIELD_LABELS[name], getattr(customer, name) or "") for name in names]
+    shown = {name: getattr(customer, name) or "" for name in names}
+    shown["phone"] = v.display_phone(customer.phone, customer.member_type)
+    return [(m.FIELD_LABELS[name], shown[name]) for name in names]
 
 
 @dataclass

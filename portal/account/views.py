@@ -33,6 +33,7 @@ from portal.account.services import (
     profile_facts,
     update_profile,
 )
+from portal.account.validation import display_phone
 from portal.billing.summary import payment_method_summary
 from portal.dbtypes import kst_today, utcnow
 from portal.errors import render_error
@@ -150,7 +151,8 @@ def edit_profile():
     status = 200
     values = {
         "email": customer.email,
-        "phone": customer.phone,
+        # As the customer writes it; parsed back to the same E.164, so unchanged is no change.
+        "phone": display_phone(customer.phone, customer.member_type),
         "postal_code": customer.postal_code or "",
         "address": customer.address,
         "country": customer.country or "",

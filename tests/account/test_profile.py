@@ -53,7 +53,7 @@ def test_profile_shows_every_group_with_sources_and_masks(signed_in, client):
         assert heading in html
     assert "등록된 결제 정보가 없습니다" in html
     assert "hong_gildong" in html and "홍길동" in html
-    assert "hong_gildong@example.kr" in html and "+821012345678" in html and "04524" in html
+    assert "hong_gildong@example.kr" in html and "010-1234-5678" in html and "04524" in html
     # Birth date: year only on screen (the full date is in the re-authenticated download).
     assert "1990-**-**" in html and "1990-01-01" not in html
     assert "가입신청서" in html and "서비스 이용" in html
