@@ -80,34 +80,29 @@ def profile():
 # waits here until the password has been given again, so nothing has to be typed twice. The
 # cookie session is signed but readable by anyone holding the cookie, so the draft inside it
 # is encrypted with the data key, bound to this customer and server-side session, used once,
-# and dropped after DRAFT_MAX_AGE. Only the form's own fields are kept, each within a
-# generous cap: valid input always fits in the cookie; absurd input is simply not kept.
+# and dropped after DRAFT_MAX_AGE. Browsers ignore a cookie over 4 KB (and would keep the
+# old one), so a draft whose token is longer than DRAFT_MAX_TOKEN is not kept: the session
+# carries ~600 more bytes, and the longest VALID input (300 Korean characters of address,
+# a 254-character email...) still fits; only absurd input is dropped, and it is never saved.
 DRAFT_KEY = "profile_draft"
-DRAFT_FIELDS = {
-    "email": 254,
-    "phone": 40,
-    "postal_code": 10,
-    "address": 300,
-    "country": 10,
-    "username": 40,
-    "version": 9,
-}
+DRAFT_FIELDS = ("email", "phone", "postal_code", "address", "country", "username", "version")
 DRAFT_MAX_AGE = timedelta(minutes=15)
+DRAFT_MAX_TOKEN = 3000
 
 
 def _keep_draft(customer, form) -> None:
-    values = {name: (form.get(name) or "").strip() for name in DRAFT_FIELDS}
-    if any(len(values[name]) > cap for name, cap in DRAFT_FIELDS.items()):
-        session.pop(DRAFT_KEY, None)
-        return
     row = customer.current_session
     payload = {
         "customer": customer.id,
         "session": row.id if row is not None else None,
         "at": utcnow().isoformat(),
-        "values": values,
+        "values": {name: (form.get(name) or "").strip() for name in DRAFT_FIELDS},
     }
-    session[DRAFT_KEY] = encrypt(json.dumps(payload, ensure_ascii=False)).decode("ascii")
+    token = encrypt(json.dumps(payload, ensure_ascii=False)).decode("ascii")
+    if len(token) > DRAFT_MAX_TOKEN:
+        session.pop(DRAFT_KEY, None)
+        return
+    session[DRAFT_KEY] = token
 
 
 def _take_draft(customer) -> dict[str, str] | None:

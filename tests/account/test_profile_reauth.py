@@ -188,3 +188,30 @@ def test_service_applies_the_change_with_a_fresh_password(app, db, customer):
     assert set(changed) == {"email", "phone"}
     db.session.commit()
     assert fresh(customer.id).phone == "+821099998888"
+
+
+def test_longest_valid_input_is_kept_and_absurd_input_is_not(db, signed_in, client):
+    """The cookie budget (views.DRAFT_MAX_TOKEN) holds the longest input the length rules
+    accept, in the heaviest characters (3-byte Korean, 4-byte emoji)."""
+    longest = {
+        "email": "a" * 64 + "@" + "b" * 62 + "." + "b" * 62 + "." + "b" * 60 + ".kr",
+        "phone": "가" * 30,
+        "postal_code": "04524",
+        "address": "가" * 300,
+        "username": "\U0001f600" * 40,
+    }
+    assert len(longest["email"]) == 254
+    html = client.get(EDIT).get_data(as_text=True)
+    _password_entered(db, minutes_ago=6)
+    client.post(EDIT, data={"csrf_token": csrf_from(html), "version": "1", **longest})
+    _password_entered(db, minutes_ago=0)
+    html = client.get(EDIT).get_data(as_text=True)
+    assert 'id="draft-restored"' in html and "가" * 300 in html
+
+    _password_entered(db, minutes_ago=6)
+    absurd = {**longest, "address": "\U0001f600" * 2000}
+    client.post(EDIT, data={"csrf_token": csrf_from(html), "version": "1", **absurd})
+    _password_entered(db, minutes_ago=0)
+    html = client.get(EDIT).get_data(as_text=True)
+    assert 'id="draft-restored"' not in html
+    assert fresh(signed_in.id).address == "서울특별시 중구 세종대로 110"
