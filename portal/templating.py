@@ -1,4 +1,4 @@
-"""Jinja filters and globals: Seoul times, won amounts, the language switch."""
+"""Jinja filters and globals: Seoul times, won amounts, phone numbers, the language switch."""
 
 from __future__ import annotations
 
@@ -30,7 +30,11 @@ def register(app: Flask) -> None:
     app.add_template_filter(kst, "kst")
     app.add_template_filter(won, "won")
     app.add_template_filter(iso_date, "isodate")
+    from portal.account.validation import display_phone
     from portal.audit.messages import event_label
+
+    # {{ c.phone|phone(c.member_type) }}: stored E.164, shown national or international.
+    app.add_template_filter(display_phone, "phone")
 
     app.add_template_global(event_label, "event_label")
 

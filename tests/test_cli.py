@@ -113,6 +113,23 @@ def test_business_customer_needs_valid_check_digit(runner):
     assert good.exit_code == 0, good.output
 
 
+def test_customers_create_without_birth_date(runner, db):
+    """Birth date is a billing item, not a sign-up item (policy §1): optional here."""
+    args = [a for a in BASE_ARGS if a not in ("--birth-date", "1988-08-08")]
+    result = runner.invoke(args=[*args, "--json"])
+    assert result.exit_code == 0, result.output
+    customer = db.session.scalars(select(Customer)).one()
+    assert (customer.customer_type, customer.birth_date) == ("individual", None)
+
+
+def test_business_customer_without_business_number(runner, db):
+    args = [a for a in BASE_ARGS if a not in ("--birth-date", "1988-08-08")]
+    result = runner.invoke(args=[*args, "--customer-type", "business"])
+    assert result.exit_code == 0, result.output
+    customer = db.session.scalars(select(Customer)).one()
+    assert (customer.customer_type, customer.business_number) == ("business", None)
+
+
 def test_overseas_member_takes_international_phone(runner):
     args = [a for a in BASE_ARGS if a not in ("--postal-code", "06236")]
     args[args.index("--phone") + 1] = "+1 415 555 2671"

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import MetaData, Table, select
 
 from portal.account.models import Customer
+from portal.account.validation import display_phone
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.security import mask
@@ -147,6 +148,10 @@ def build_export(customer: Customer) -> dict:
     profile = {"login_id": login_row["login_id"], "login_id_issued_at": None}
     profile.update(_row(profile_table, profile_row))
     profile["login_id_issued_at"] = _value("login_ids", "issued_at", login_row["issued_at"])
+    # "phone" stays E.164 (what is stored; unambiguous for any program or country). The
+    # download is also read by people, so the number as shown on screen comes beside it;
+    # an added key, so SCHEMA_VERSION stays (readers of version 1 ignore it).
+    profile["phone_display"] = display_phone(profile_row["phone"], profile_row["member_type"])
 
     data: dict = {
         "schema_version": SCHEMA_VERSION,

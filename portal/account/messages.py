@@ -15,9 +15,7 @@ PHONE_INTERNATIONAL = _l(
 POSTAL_CODE_INVALID = _l("우편번호는 숫자 5자리입니다.")
 COUNTRY_INVALID = _l("국가 코드는 영문 2자리(예: US)입니다.")
 BIRTH_DATE_INVALID = _l("생년월일은 YYYY-MM-DD 형식의 지난 날짜여야 합니다.")
-BIRTH_DATE_REQUIRED = _l("개인 회원은 생년월일이 필요합니다.")
 BUSINESS_NUMBER_INVALID = _l("사업자등록번호 10자리가 올바르지 않습니다(검증번호 불일치).")
-BUSINESS_NUMBER_REQUIRED = _l("사업자 회원은 사업자등록번호가 필요합니다.")
 MEMBER_TYPE_INVALID = _l("회원 구분이 올바르지 않습니다.")
 CUSTOMER_TYPE_INVALID = _l("고객 유형이 올바르지 않습니다.")
 SECOND_FACTOR_INVALID = _l("2차 인증 수단은 보안카드(card) 또는 OTP(otp)입니다.")
@@ -28,6 +26,10 @@ FORM_SHAPE = _l("입력 형식이 올바르지 않습니다.")
 VERSION_MISSING = _l("화면 정보가 올바르지 않습니다. 새로 고친 뒤 다시 시도해 주세요.")
 PROFILE_SAVED = _l("회원 정보를 저장했습니다. 이전 정보는 바로 삭제되었습니다.")
 PROFILE_UNCHANGED = _l("바뀐 내용이 없어 저장하지 않았습니다.")
+PROFILE_REAUTH = _l("회원 정보를 바꾸려면 보안을 위해 비밀번호를 다시 입력해 주세요.")
+PROFILE_NOT_SAVED_REAUTH = _l(
+    "아직 저장하지 않았습니다. 보안을 위해 비밀번호를 다시 입력해 주세요."
+)
 PROFILE_STALE = _l(
     "이 화면을 연 뒤 다른 곳(다른 창이나 기기)에서 회원 정보가 바뀌었습니다. "
     "아무것도 저장하지 않았습니다. 아래의 지금 저장된 내용을 확인한 뒤 다시 수정해 주세요."

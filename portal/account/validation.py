@@ -77,6 +77,30 @@ def phone(value: str | None, *, member_type: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def display_phone(stored: str | None, member_type: str) -> str:
+    """A stored E.164 number as the customer writes it (SPEC §1), for every page and form.
+
+    General members: the national form (``010-1234-5678``, ``02-1234-5678``). Overseas
+    members, and any non-Korean number, the international form (``+1 202-555-0123``): a
+    foreign number without its country code is ambiguous. Both forms parse back through
+    :func:`phone` to the same E.164, so an edit form that shows them and is submitted
+    unchanged counts as no change.
+    """
+    if not stored:
+        return ""
+    try:
+        number = phonenumbers.parse(stored, None)
+    except phonenumbers.NumberParseException:
+        return stored  # not E.164 (never written by phone()): show it as held, not hide it
+    national = member_type == "general" and number.country_code == 82
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if national
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
 def postal_code(value: str | None) -> str:
     text = unicodedata.normalize("NFKC", (value or "").strip())
     if not POSTAL_RE.fullmatch(text):

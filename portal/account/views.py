@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from portal.account import bp
@@ -20,21 +21,24 @@ from portal.account.export import export_customer_data
 from portal.account.forms import CorrectionForm, InquiryForm, ProfileForm
 from portal.account.inquiries import inquiries_of, inquiry_of, submit_inquiry
 from portal.account.services import (
+    ReauthNeeded,
     StaleProfile,
     ValidationFailed,
     current_profile_values,
     dashboard_summary,
+    ensure_recent_password,
     field_sources,
     mask_birth_date,
     mask_business_number,
     profile_facts,
     update_profile,
 )
+from portal.account.validation import display_phone
 from portal.billing.summary import payment_method_summary
-from portal.dbtypes import kst_today
+from portal.dbtypes import kst_today, utcnow
 from portal.errors import render_error
 from portal.extensions import db, limiter
-from portal.security import reauth_required
+from portal.security import InvalidToken, decrypt, encrypt, reauth_required
 
 PER_PAGE = 20
 # Signed-in customers only, but each submit is a row kept for years: cap the rate so a
@@ -72,21 +76,87 @@ def profile():
     )
 
 
+# A submit that arrives after the re-authentication window is not applied; what was typed
+# waits here until the password has been given again, so nothing has to be typed twice. The
+# cookie session is signed but readable by anyone holding the cookie, so the draft inside it
+# is encrypted with the data key, bound to this customer and server-side session, used once,
+# and dropped after DRAFT_MAX_AGE. Browsers ignore a cookie over 4 KB (and would keep the
+# old one), so a draft whose token is longer than DRAFT_MAX_TOKEN is not kept: the session
+# carries ~600 more bytes, and the longest VALID input (300 Korean characters of address,
+# a 254-character email...) still fits; only absurd input is dropped, and it is never saved.
+DRAFT_KEY = "profile_draft"
+DRAFT_FIELDS = ("email", "phone", "postal_code", "address", "country", "username", "version")
+DRAFT_MAX_AGE = timedelta(minutes=15)
+DRAFT_MAX_TOKEN = 3000
+
+
+def _keep_draft(customer, form) -> None:
+    row = customer.current_session
+    payload = {
+        "customer": customer.id,
+        "session": row.id if row is not None else None,
+        "at": utcnow().isoformat(),
+        "values": {name: (form.get(name) or "").strip() for name in DRAFT_FIELDS},
+    }
+    token = encrypt(json.dumps(payload, ensure_ascii=False)).decode("ascii")
+    if len(token) > DRAFT_MAX_TOKEN:
+        session.pop(DRAFT_KEY, None)
+        return
+    session[DRAFT_KEY] = token
+
+
+def _take_draft(customer) -> dict[str, str] | None:
+    token = session.pop(DRAFT_KEY, None)
+    if not token:
+        return None
+    try:
+        payload = json.loads(decrypt(token.encode("ascii")))
+        row = customer.current_session
+        if payload["customer"] != customer.id or row is None or payload["session"] != row.id:
+            return None
+        if utcnow() - datetime.fromisoformat(payload["at"]) > DRAFT_MAX_AGE:
+            return None
+        return {name: str(payload["values"].get(name, "")) for name in DRAFT_FIELDS}
+    except (InvalidToken, ValueError, KeyError, TypeError, AttributeError):
+        return None  # a draft written under an older key or format: start from the stored data
+
+
+def _to_reauth(customer, *, typed=None):
+    """Send the customer to /reauth and back to the form, keeping a late submit's values."""
+    if typed is not None:
+        _keep_draft(customer, typed)
+        flash(m.PROFILE_NOT_SAVED_REAUTH, "info")
+    else:
+        flash(m.PROFILE_REAUTH, "info")
+    return redirect(url_for("auth.reauth", next=url_for("account.edit_profile")))
+
+
 @bp.route("/account/profile/edit", methods=["GET", "POST"])
 @login_required
 def edit_profile():
     customer = current_user
+    # The whole page sits behind the re-authentication window (why: update_profile). Not the
+    # reauth_required decorator: it would answer a late POST before the typed values could be
+    # kept. The service checks again, so the rule holds whichever view calls it.
+    try:
+        ensure_recent_password(customer.current_session)
+    except ReauthNeeded:
+        return _to_reauth(customer, typed=request.form if request.method == "POST" else None)
     errors: dict[str, object] = {}
     status = 200
     values = {
         "email": customer.email,
-        "phone": customer.phone,
+        # As the customer writes it; parsed back to the same E.164, so unchanged is no change.
+        "phone": display_phone(customer.phone, customer.member_type),
         "postal_code": customer.postal_code or "",
         "address": customer.address,
         "country": customer.country or "",
         "username": customer.username,
         "version": customer.version,
     }
+    draft = _take_draft(customer) if request.method == "GET" else None
+    if draft is not None:
+        values.update(draft)
     if request.method == "POST":
         form = ProfileForm(request.form)
         # Only the form's own fields are read back: status, login_id, customer_id, name...
@@ -100,6 +170,7 @@ def edit_profile():
             try:
                 changed = update_profile(
                     customer,
+                    session_row=customer.current_session,
                     version=int(form.version.data),
                     email=form.email.data,
                     phone=form.phone.data,
@@ -108,6 +179,10 @@ def edit_profile():
                     country=form.country.data,
                     username=form.username.data,
                 )
+            except ReauthNeeded:
+                # The window closed between the check above and here (a few milliseconds).
+                db.session.rollback()
+                return _to_reauth(customer, typed=request.form)
             except StaleProfile:
                 db.session.rollback()
                 return render_error(
@@ -124,7 +199,13 @@ def edit_profile():
                 flash(m.PROFILE_SAVED if changed else m.PROFILE_UNCHANGED, "success")
                 return redirect(url_for("account.profile"))
     return (
-        render_template("account/edit_profile.html", c=customer, values=values, errors=errors),
+        render_template(
+            "account/edit_profile.html",
+            c=customer,
+            values=values,
+            errors=errors,
+            draft_restored=draft is not None,
+        ),
         status,
     )
 

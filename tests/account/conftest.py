@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import secrets
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
 
 from portal.account.models import Customer
+from portal.auth.models import UserSession
+from portal.dbtypes import utcnow
 from portal.extensions import db as _db
 
 VERSION_RE = re.compile(r'name="version" value="(\d+)"')
@@ -25,6 +29,19 @@ def fresh(customer_id: int) -> Customer:
     _db.session.expire_all()
     row = _db.session.get(Customer, customer_id)
     assert row is not None
+    return row
+
+
+def password_session(customer_id: int, *, minutes_ago: float = 0) -> UserSession:
+    """A server-side session whose password was typed ``minutes_ago`` (committed), for
+    service tests: profile edits need a recent password (SPEC §2)."""
+    row = UserSession(
+        token_hash=secrets.token_hex(32),
+        customer_id=customer_id,
+        authenticated_at=utcnow() - timedelta(minutes=minutes_ago),
+    )
+    _db.session.add(row)
+    _db.session.commit()
     return row
 
 

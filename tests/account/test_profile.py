@@ -15,7 +15,7 @@ from portal.account.services import (
     update_profile,
 )
 from portal.audit.models import SecurityEvent
-from tests.account.conftest import fresh, version_from
+from tests.account.conftest import fresh, password_session, version_from
 from tests.conftest import post_form
 
 EDIT = "/account/profile/edit"
@@ -53,7 +53,7 @@ def test_profile_shows_every_group_with_sources_and_masks(signed_in, client):
         assert heading in html
     assert "등록된 결제 정보가 없습니다" in html
     assert "hong_gildong" in html and "홍길동" in html
-    assert "hong_gildong@example.kr" in html and "+821012345678" in html and "04524" in html
+    assert "hong_gildong@example.kr" in html and "010-1234-5678" in html and "04524" in html
     # Birth date: year only on screen (the full date is in the re-authenticated download).
     assert "1990-**-**" in html and "1990-01-01" not in html
     assert "가입신청서" in html and "서비스 이용" in html
@@ -348,6 +348,7 @@ def test_sign_in_elsewhere_does_not_make_the_form_stale(app, customer):
 
 def test_concurrent_writer_between_read_and_write_is_caught(app, db, customer):
     """The version check passed, then another transaction committed: StaleDataError."""
+    recent = password_session(customer.id)
     row = db.session.get(Customer, customer.id)
     assert row.version == 1
     with db.engine.begin() as conn:  # another worker's committed edit
@@ -357,7 +358,7 @@ def test_concurrent_writer_between_read_and_write_is_caught(app, db, customer):
             .values(email="other@example.kr", version=2)
         )
     with pytest.raises(StaleProfile):
-        update_profile(row, version=1, **{**GOOD, "country": None})
+        update_profile(row, session_row=recent, version=1, **{**GOOD, "country": None})
     db.session.rollback()
     stored = fresh(customer.id)
     assert stored.email == "other@example.kr"
@@ -365,18 +366,21 @@ def test_concurrent_writer_between_read_and_write_is_caught(app, db, customer):
 
 
 def test_service_refuses_stale_version_before_touching_anything(app, db, customer):
+    recent = password_session(customer.id)
     row = db.session.get(Customer, customer.id)
     with pytest.raises(StaleProfile):
-        update_profile(row, version=7, **{**GOOD, "country": None})
+        update_profile(row, session_row=recent, version=7, **{**GOOD, "country": None})
     assert row.email == "hong_gildong@example.kr"
     assert not db.session.dirty
 
 
 def test_service_collects_every_error_at_once(app, db, customer):
+    recent = password_session(customer.id)
     row = db.session.get(Customer, customer.id)
     with pytest.raises(ValidationFailed) as info:
         update_profile(
             row,
+            session_row=recent,
             version=1,
             email="bad",
             phone="1",

@@ -69,3 +69,38 @@ def test_account_pages_are_accessible(page, live_server, customer):
     page.click("button[type=submit].button-primary")
     assert "문의를 접수했습니다" in page.locator(".flashes").inner_text()
     assert axe_violations(page) == []
+
+
+def test_late_submit_goes_through_reauth_and_keeps_what_was_typed(page, live_server, customer, db):
+    """SPEC §2: the edit is refused after the re-auth window; after the password the typed
+    values come back (not yet saved) and one more click saves them."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal.auth.models import UserSession
+    from portal.dbtypes import utcnow
+
+    _sign_in(page, live_server, customer)
+    page.goto(live_server + "/account/profile/edit")
+    assert page.input_value("#f-phone") == "010-1234-5678"  # national form, not E.164
+    page.fill("#f-email", "late@example.kr")
+    page.fill("#f-phone", "010-2468-1357")
+    with db.engine.begin() as conn:  # the customer typed slowly: the window has closed
+        conn.execute(
+            update(UserSession.__table__).values(authenticated_at=utcnow() - timedelta(minutes=6))
+        )
+    page.click("button[type=submit].button-primary")
+    page.wait_for_url(live_server + "/reauth?next=/account/profile/edit")
+    assert "아직 저장하지 않았습니다" in page.locator(".flashes").inner_text()
+    page.fill("#f-password", customer.password)
+    page.click("button[type=submit].button-primary")
+    page.wait_for_url(live_server + "/account/profile/edit")
+    assert page.locator("#draft-restored").is_visible()
+    assert page.input_value("#f-email") == "late@example.kr"
+    assert page.input_value("#f-phone") == "010-2468-1357"
+    assert axe_violations(page) == []
+    page.click("button[type=submit].button-primary")
+    page.wait_for_url(live_server + "/account/profile")
+    assert "회원 정보를 저장했습니다" in page.locator(".flashes").inner_text()
+    assert "late@example.kr" in page.content() and "010-2468-1357" in page.content()
