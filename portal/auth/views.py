@@ -71,12 +71,14 @@ def _back_to_login(exc: PendingLoginExpired | None = None):
     return redirect(url_for("auth.login"))
 
 
-def _finish_login(token: str, customer):
-    """Swap in a brand-new cookie session (no fixation) and sign the customer in."""
+def _finish_login(token: str, customer, message, category: str = "success"):
+    """Swap in a brand-new cookie session (no fixation) and sign the customer in; the
+    message is flashed into the new session (one flashed before the clear would vanish)."""
     next_url = safe_next_url(session.get(NEXT_KEY), default=url_for("account.dashboard"))
     session.clear()
     customer.session_token = token
     login_user(customer)
+    flash(message, category)
     return redirect(next_url)
 
 
@@ -143,8 +145,7 @@ def verify():
                 error = m.message_for(exc)
                 state = auth.step_two(pending)
             else:
-                flash(m.SIGNED_IN, "success")
-                return _finish_login(token, pending.customer)
+                return _finish_login(token, pending.customer, m.SIGNED_IN)
     if error is None and state.problem is not None:
         error = m.message_for(state.problem)
     return (
@@ -193,8 +194,8 @@ def recovery():
             except AuthError as exc:
                 error = m.message_for(exc)
             else:
-                flash(m.RECOVERY_USED % {"count": left}, "warning")
-                return _finish_login(token, pending.customer)
+                message = m.RECOVERY_USED % {"count": left}
+                return _finish_login(token, pending.customer, message, "warning")
     return render_template("auth/recovery.html", error=error), status
 
 

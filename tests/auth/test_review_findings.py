@@ -146,3 +146,8 @@ def test_a_pending_otp_enrolment_expires(app: Flask, client, auth, customer, db)
         # The page now shows a different secret.
         fresh = client.get("/account/security/otp").get_data(as_text=True)
         assert fresh.split('id="otp-secret">')[1].split("<")[0] != secret
+
+
+def test_the_sign_in_message_reaches_the_dashboard(client, auth, customer):
+    auth.login(customer)
+    assert "로그인했습니다." in client.get("/account").get_data(as_text=True)
