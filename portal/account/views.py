@@ -181,10 +181,11 @@ def edit_profile():
                 )
             except ReauthNeeded:
                 # The window closed between the check above and here (a few milliseconds).
+                # The answer is a redirect, which the request would commit: drop anything
+                # the service may have staged.
                 db.session.rollback()
                 return _to_reauth(customer, typed=request.form)
             except StaleProfile:
-                db.session.rollback()
                 return render_error(
                     409,
                     str(m.PROFILE_STALE),
@@ -192,10 +193,8 @@ def edit_profile():
                     back_url=url_for("account.edit_profile"),
                 )
             except ValidationFailed as exc:
-                db.session.rollback()
                 errors, status = exc.errors, 400
             else:
-                db.session.commit()
                 flash(m.PROFILE_SAVED if changed else m.PROFILE_UNCHANGED, "success")
                 return redirect(url_for("account.profile"))
     return (
@@ -232,13 +231,10 @@ def corrections():
                     reason=form.reason.data,
                 )
             except ValidationFailed as exc:
-                db.session.rollback()
                 errors, status = exc.errors, 400
             except CorrectionAlreadyOpen:
-                db.session.rollback()
                 errors, status = {"field": m.CORRECTION_ALREADY_OPEN}, 409
             else:
-                db.session.commit()
                 flash(m.CORRECTION_SUBMITTED, "success")
                 return redirect(url_for("account.corrections"))
     return (
@@ -259,7 +255,6 @@ def corrections():
 def export():
     customer = current_user
     data = export_customer_data(customer)
-    db.session.commit()
     body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
     filename = f"anytrack-my-data-{kst_today():%Y%m%d}.json"
     return Response(
@@ -300,10 +295,8 @@ def inquiries():
             try:
                 row = submit_inquiry(customer, subject=form.subject.data, body=form.body.data)
             except ValidationFailed as exc:
-                db.session.rollback()
                 errors, status = exc.errors, 400
             else:
-                db.session.commit()
                 flash(m.INQUIRY_SUBMITTED, "success")
                 return redirect(url_for("account.inquiry", inquiry_id=row.id))
     page = _page()
