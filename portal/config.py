@@ -97,6 +97,12 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.BCRYPT_ROUNDS = _env_int("BCRYPT_ROUNDS", 12)
         self.TRUSTED_HOSTS = _env_list("PORTAL_TRUSTED_HOSTS") or None
+        # How many reverse proxies in front of us append to X-Forwarded-*; create_app then
+        # installs ProxyFix for exactly that many hops. 0 (no proxy) ignores those headers,
+        # which any client can forge.
+        self.PORTAL_TRUSTED_PROXIES = _env_int("PORTAL_TRUSTED_PROXIES", 0)
+        if self.PORTAL_TRUSTED_PROXIES < 0:
+            raise ConfigError("PORTAL_TRUSTED_PROXIES must be 0 or more")
         self.PORTAL_SESSION_IDLE_SECONDS = _env_int("PORTAL_SESSION_IDLE_SECONDS", 1800)
         self.PORTAL_SESSION_ABSOLUTE_SECONDS = _env_int("PORTAL_SESSION_ABSOLUTE_SECONDS", 43200)
         self.PORTAL_LOGIN_MAX_FAILURES = _env_int("PORTAL_LOGIN_MAX_FAILURES", 5)

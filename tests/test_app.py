@@ -9,10 +9,12 @@ import sys
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from portal import ConfigError, create_app
+from portal import config as portal_config
 from portal.config import ProductionConfig
-from tests.conftest import ROOT
+from tests.conftest import ROOT, AuthActions, post_form
 
 BASELINE = {
     "X-Content-Type-Options": "nosniff",
@@ -226,3 +228,63 @@ def test_nul_bytes_in_the_login_form_are_just_a_wrong_login(client, customer):
         response = post_form(client, "/login", {"login_id": login_id, "password": "x" * 10})
         assert response.status_code == 200
         assert "아이디 또는 비밀번호가 올바르지 않습니다" in response.get_data(as_text=True)
+
+
+def _config_from_environment(monkeypatch, config, **environ):
+    """A testing config read from the environment, as a real process reads it; same database
+    and keys as the ``config`` fixture, so customers made by the fixtures can sign in."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    cfg = portal_config.TestingConfig()
+    for name in ("SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "SECRET_KEY"):
+        setattr(cfg, name, getattr(config, name))
+    cfg.PORTAL_DATA_KEYS = config.PORTAL_DATA_KEYS
+    cfg.RATELIMIT_STORAGE_URI = "memory://"
+    cfg.RATELIMIT_LOGIN = "3 per minute"
+    return cfg
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [("1", "203.0.113.7"), ("0", "127.0.0.1")])
+def test_session_ip_is_the_forwarded_client_only_behind_a_trusted_proxy(
+    monkeypatch, config, app_factory, customer, db, proxies, seen
+):
+    from portal.auth.models import UserSession
+
+    cfg = _config_from_environment(monkeypatch, config, PORTAL_TRUSTED_PROXIES=proxies)
+    client = app_factory(cfg).test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    AuthActions(client).login(customer)
+    assert db.session.scalars(select(UserSession.ip)).one() == seen
+
+
+def test_rate_limit_keys_on_the_forwarded_client_behind_a_trusted_proxy(
+    monkeypatch, config, app_factory
+):
+    cfg = _config_from_environment(monkeypatch, config, PORTAL_TRUSTED_PROXIES="1")
+    client = app_factory(cfg).test_client()
+    data = {"login_id": "someone", "password": "x" * 10}
+
+    def attempt(ip: str) -> int:
+        return post_form(client, "/login", data, headers={"X-Forwarded-For": ip}).status_code
+
+    assert [attempt("203.0.113.7") for _ in range(4)] == [200, 200, 200, 429]
+    assert attempt("198.51.100.9") == 200  # another client behind the same proxy
+
+
+def test_forged_forwarded_for_is_ignored_without_a_trusted_proxy(monkeypatch, config, app_factory):
+    cfg = _config_from_environment(monkeypatch, config, PORTAL_TRUSTED_PROXIES="0")
+    client = app_factory(cfg).test_client()
+    data = {"login_id": "someone", "password": "x" * 10}
+    statuses = [
+        post_form(client, "/login", data, headers={"X-Forwarded-For": f"203.0.113.{n}"})
+        for n in range(4)
+    ]
+    # A new forged address per try buys nothing: the limit counts the real peer.
+    assert [r.status_code for r in statuses] == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize("value", ["-1", "two"])
+def test_trusted_proxies_must_be_a_count(monkeypatch, value):
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", value)
+    with pytest.raises(ConfigError, match="PORTAL_TRUSTED_PROXIES"):
+        portal_config.TestingConfig()
