@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import string
 
 import pytest
 from sqlalchemy import select
@@ -168,3 +170,15 @@ def test_staff_create_json(runner):
     )
     assert result.exit_code == 0, result.output
     assert set(json.loads(result.output)) == {"login_id", "otp_secret"}
+
+
+@pytest.mark.parametrize("length", [100, 128])
+def test_customers_create_takes_long_passwords(runner, length):
+    # SPEC §2: up to 128 characters; the strength check must not choke on them.
+    password = "".join(
+        random.Random(length).choices(string.ascii_letters + "0123456789!#", k=length)
+    )
+    args = list(BASE_ARGS)
+    args[args.index("--password") + 1] = password
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output

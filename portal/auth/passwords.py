@@ -14,6 +14,7 @@ from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+ZXCVBN_MAX_LENGTH = 72
 
 # bcrypt reads at most 72 bytes and bcrypt 5 raises beyond them; one Korean syllable is 3
 # bytes in UTF-8, so a 25-syllable passphrase would already be cut. We therefore never give
@@ -82,10 +83,14 @@ def password_problems(
     lowered = password.casefold()
     if login_id and login_id.casefold() in lowered:
         problems.append(m.PASSWORD_CONTAINS_ID)
-    # zxcvbn knows common passwords, keyboard walks, dates and dictionary words; it only
-    # judges the first 100 characters, plenty for spotting "password123!".
+    # zxcvbn knows common passwords, keyboard walks, dates and dictionary words. It refuses
+    # more than 72 characters (ValueError: its matching grows fast with length), while SPEC
+    # allows 128; so it judges the first 72, plenty for spotting "password123!". A weak
+    # start is then refused even if the tail is strong, the safe way round.
     if not problems:
-        result = zxcvbn(password[:100], user_inputs=[v for v in (login_id, *extra) if v])
+        result = zxcvbn(
+            password[:ZXCVBN_MAX_LENGTH], user_inputs=[v for v in (login_id, *extra) if v]
+        )
         if result["score"] < 2:
             problems.append(m.PASSWORD_COMMON)
     return problems

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import string
+
 import bcrypt
 import pytest
 
 from portal.auth import messages as m
 from portal.auth.passwords import check_password, hash_password, password_problems
+from tests.conftest import AuthActions, post_form
 
 KOREAN_100 = ("가나다라마바사아자차카타파하" * 8)[:97] + "7!Q"
 
@@ -67,3 +71,46 @@ def test_password_rules(app, password, problem):
 )
 def test_acceptable_passwords(app, password):
     assert password_problems(password, login_id="hong_gildong") == []
+
+
+# SPEC §2 allows up to 128 characters; zxcvbn itself refuses more than 72.
+LONG = {
+    n: "".join(random.Random(n).choices(string.ascii_letters + string.digits + "!#-_", k=n))
+    for n in (73, 100, 128)
+}
+
+
+@pytest.mark.parametrize("length", sorted(LONG))
+def test_long_passwords_up_to_the_maximum_are_judged(app, length):
+    assert len(LONG[length]) == length
+    assert password_problems(LONG[length], login_id="hong_gildong") == []
+
+
+def test_long_password_made_of_a_common_one_is_still_refused(app):
+    assert m.PASSWORD_COMMON in password_problems("password123!" * 10)
+
+
+@pytest.mark.parametrize("length", [100, 128])
+def test_long_password_registers_signs_in_and_changes(app, make_customer, auth, client, length):
+    customer = make_customer(password=LONG[length])  # registration: account service
+    auth.login(customer)
+    response = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": LONG[length],
+            "new_password": LONG[length][::-1],
+            "new_password_confirm": LONG[length][::-1],
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_first_login_takes_a_128_character_password(client, make_customer):
+    newbie = make_customer(login_id="first_timer", activated=False)
+    auth = AuthActions(client)
+    assert auth.step_one(newbie).headers["Location"] == "/login/activate"
+    done = post_form(
+        client, "/login/activate", {"password": LONG[128], "password_confirm": LONG[128]}
+    )
+    assert done.headers["Location"] == "/login/verify"
