@@ -288,3 +288,30 @@ def test_trusted_proxies_must_be_a_count(monkeypatch, value):
     monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", value)
     with pytest.raises(ConfigError, match="PORTAL_TRUSTED_PROXIES"):
         portal_config.TestingConfig()
+
+
+# Every id column is an INTEGER: 32 bits signed on PostgreSQL (64 on SQLite).
+ID_MAX = 2**31 - 1
+BEYOND = [ID_MAX, ID_MAX + 1, 2**63 - 1, 2**63, 10**40]
+
+
+@pytest.mark.parametrize("number", BEYOND)
+def test_public_ids_beyond_the_id_range_are_not_found(client, db, number):
+    from portal.policy.models import Notice
+
+    db.session.add(Notice(title="팝업 공지", body_md="본문", popup=True))
+    db.session.commit()
+    # Every <int:…> route stops at the id columns' range: 404, never a 500.
+    assert client.get(f"/notices/{number}").status_code == 404
+    dismissed = post_form(client, f"/notices/{number}/dismiss-today", {}, page="/")
+    assert dismissed.status_code == 404
+
+
+@pytest.mark.parametrize("number", BEYOND)
+def test_signed_in_ids_beyond_the_id_range_are_not_found(client, auth, customer, number):
+    auth.login(customer)
+    assert client.get(f"/account/inquiries/{number}").status_code == 404
+    ended = post_form(
+        client, f"/account/security/sessions/{number}/end", {}, page="/account/security"
+    )
+    assert ended.status_code == 404
