@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal import ConfigError, create_app
 from portal import config as portal_config
 from portal.config import ProductionConfig
-from tests.conftest import ROOT, AuthActions, post_form
+from tests.conftest import ROOT, AuthActions, csrf_from, post_form
 
 BASELINE = {
     "X-Content-Type-Options": "nosniff",
@@ -315,3 +315,40 @@ def test_signed_in_ids_beyond_the_id_range_are_not_found(client, auth, customer,
         client, f"/account/security/sessions/{number}/end", {}, page="/account/security"
     )
     assert ended.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [
+        # The same host as the request, so the origin check gets as far as the port.
+        "https://localhost:99999999/",
+        "https://localhost:abc/",
+        "https://localhost:-1/",
+        "https://[::1/login",  # urlparse refuses this one outright
+        "https://x:abc/",
+    ],
+)
+def test_post_over_https_with_a_malformed_referer_is_a_csrf_failure(app, referer):
+    client = app.test_client()
+    page = client.get("/login", base_url="https://localhost").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        headers={"Referer": referer},
+        data={"csrf_token": csrf_from(page), "login_id": "someone", "password": "x" * 10},
+    )
+    assert response.status_code == 400
+    assert "보안 확인 정보가 없거나 만료되었습니다" in response.get_data(as_text=True)
+
+
+def test_post_over_https_with_a_same_origin_referer_passes(app):
+    client = app.test_client()
+    page = client.get("/login", base_url="https://localhost").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+        data={"csrf_token": csrf_from(page), "login_id": "someone", "password": "x" * 10},
+    )
+    assert response.status_code == 200
+    assert "보안 확인 정보가" not in response.get_data(as_text=True)
