@@ -85,6 +85,13 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_LOGIN = "10 per minute"
+    # When the shared storage (Redis) stops answering, count in each process's memory
+    # instead of failing every limited request with a 500: sign-in keeps working and stays
+    # limited, only per worker (N workers let N times the limit through), and the lockout
+    # counted in the database still holds. The limiter returns to Redis once it answers
+    # again; /healthz reports 503 meanwhile. Swallowing the errors instead would drop the
+    # limits altogether.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     JSON_LOGS = False
     HSTS = False

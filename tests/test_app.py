@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal import ConfigError, create_app
 from portal import config as portal_config
 from portal.config import ProductionConfig
-from tests.conftest import ROOT, AuthActions, csrf_from, post_form
+from tests.conftest import ROOT, UNREACHABLE_REDIS_URL, AuthActions, csrf_from, post_form
 
 BASELINE = {
     "X-Content-Type-Options": "nosniff",
@@ -352,3 +352,17 @@ def test_post_over_https_with_a_same_origin_referer_passes(app):
     )
     assert response.status_code == 200
     assert "보안 확인 정보가" not in response.get_data(as_text=True)
+
+
+def test_healthz_names_an_unreachable_rate_limit_store(config, app_factory, limiter_health):
+    config.RATELIMIT_STORAGE_URI = UNREACHABLE_REDIS_URL
+    response = app_factory(config).test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_data(as_text=True) == "rate-limit storage unavailable"
+
+
+def test_healthz_ok_with_redis(config, app_factory, redis_url):
+    config.RATELIMIT_STORAGE_URI = redis_url
+    response = app_factory(config).test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"

@@ -30,12 +30,19 @@ def home():
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():
-    # Touches the database: a load balancer must stop sending traffic when it is gone.
+    # Touches the database and the rate-limit storage: a load balancer must stop sending
+    # traffic when the database is gone, and monitoring must see when the limiter has fallen
+    # back to per-process counting (Redis down; see RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+    failing = []
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:
         db.session.rollback()
-        return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
+        failing.append("database unavailable")
+    if not limiter.storage.check():
+        failing.append("rate-limit storage unavailable")
+    if failing:
+        return "; ".join(failing), 503, {"Content-Type": "text/plain; charset=utf-8"}
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
