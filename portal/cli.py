@@ -138,9 +138,15 @@ def staff_create(login_id: str, name: str, role: str, password: str, as_json: bo
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the demo data once (idempotent) and print the demo sign-ins."""
-    from portal.demo import load_demo
+    from portal.demo import DemoRefused, load_demo
 
-    sign_ins = load_demo()
+    try:
+        sign_ins = load_demo()
+    except DemoRefused as exc:
+        _fail(
+            f"refusing to load demo data in {exc.env_name!r}: its sign-ins have published "
+            "passwords (development and testing only)"
+        )
     db.session.commit()
     click.echo("데모 로그인 / demo sign-ins (http://127.0.0.1:5000/login):")
     for entry in sign_ins:

@@ -182,3 +182,45 @@ def test_customers_create_takes_long_passwords(runner, length):
     args[args.index("--password") + 1] = password
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
+
+
+def _environment_app(monkeypatch, app_factory, database_url, env_name):
+    """An app configured from the environment as ``flask`` would be, on the test database."""
+    from cryptography.fernet import Fernet
+
+    from portal.config import load_config
+
+    for name, value in {
+        "PORTAL_ENV": env_name,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "s" * 40,
+        "PORTAL_DATA_KEYS": Fernet.generate_key().decode(),
+        "BCRYPT_ROUNDS": "4",
+        "PORTAL_TRUSTED_HOSTS": "portal.example.kr",
+        "PORTAL_SINGLE_PROCESS": "1",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return app_factory(load_config())
+
+
+def test_demo_load_is_refused_in_production(monkeypatch, app_factory, database_url):
+    # No ``app``/``db`` fixture here: their testing app context would take the command over.
+    from portal.admin.models import Staff
+    from portal.extensions import db
+
+    app = _environment_app(monkeypatch, app_factory, database_url, "production")
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "production" in lines[0], result.output
+    with app.app_context():
+        assert db.session.scalars(select(Customer)).first() is None
+        assert db.session.scalars(select(Staff)).first() is None
+
+
+def test_demo_load_runs_in_development(monkeypatch, app_factory, database_url):
+    app = _environment_app(monkeypatch, app_factory, database_url, "development")
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "kim_minsu" in result.output
