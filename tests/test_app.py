@@ -176,6 +176,10 @@ def production_app(monkeypatch, tmp_path, database_url, app_factory):
     monkeypatch.setenv("SECRET_KEY", "s" * 48)
     monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")
+    monkeypatch.setenv("PORTAL_TRUSTED_HOSTS", "localhost")
+    # One process: these tests drive a single in-process app.
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("PORTAL_SINGLE_PROCESS", "1")
     return app_factory("production")
 
 
@@ -366,3 +370,82 @@ def test_healthz_ok_with_redis(config, app_factory, redis_url):
     response = app_factory(config).test_client().get("/healthz")
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "ok"
+
+
+PRODUCTION_READY = {
+    "SECRET_KEY": "k" * 40,
+    "PORTAL_TRUSTED_HOSTS": "portal.example.kr",
+    # Only read at start-up here; no request below reaches the rate-limit storage.
+    "RATELIMIT_STORAGE_URI": UNREACHABLE_REDIS_URL,
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"PORTAL_TRUSTED_HOSTS": ""}, "PORTAL_TRUSTED_HOSTS"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "PORTAL_SINGLE_PROCESS=1"),
+        ({"RATELIMIT_STORAGE_URI": ""}, "PORTAL_SINGLE_PROCESS=1"),  # memory:// by default
+        (
+            {"RATELIMIT_STORAGE_URI": "memory://", "PORTAL_SINGLE_PROCESS": "0"},
+            "PORTAL_SINGLE_PROCESS=1",
+        ),
+    ],
+)
+def test_production_refuses_to_start_unsafe(change, complaint, tmp_path):
+    env = _production_env(
+        PORTAL_INSTANCE_PATH=str(tmp_path),
+        PORTAL_DATA_KEYS=Fernet.generate_key().decode(),
+        **{**PRODUCTION_READY, **change},
+    )
+    if "PORTAL_SINGLE_PROCESS" not in change:
+        env.pop("PORTAL_SINGLE_PROCESS", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("portal: configuration error: ")
+    assert complaint in lines[0] and "refusing to start" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        {"RATELIMIT_STORAGE_URI": UNREACHABLE_REDIS_URL},
+        {"RATELIMIT_STORAGE_URI": "memory://", "PORTAL_SINGLE_PROCESS": "1"},
+    ],
+)
+def test_production_starts_when_complete_with_a_host_only_session_cookie(
+    monkeypatch, tmp_path, app_factory, limiter_health, storage
+):
+    for name, value in {
+        **PRODUCTION_READY,
+        **storage,
+        "PORTAL_INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "PORTAL_DATA_KEYS": Fernet.generate_key().decode(),
+    }.items():
+        monkeypatch.setenv(name, value)
+    if "PORTAL_SINGLE_PROCESS" not in storage:
+        monkeypatch.delenv("PORTAL_SINGLE_PROCESS", raising=False)
+    app = app_factory(ProductionConfig)
+    assert app.config["TRUSTED_HOSTS"] == ["portal.example.kr"]
+    response = app.test_client().get("/login", base_url="https://portal.example.kr")
+    assert response.status_code == 200
+    (cookie,) = response.headers.getlist("Set-Cookie")
+    # __Host-: the browser keeps it only if Secure, Path=/ and no Domain, so no sibling
+    # host or plain-http page can plant or overwrite the session cookie.
+    assert cookie.startswith("__Host-portal_session=")
+    attributes = [part.strip() for part in cookie.split(";")]
+    assert "Secure" in attributes and "Path=/" in attributes and "HttpOnly" in attributes
+    assert not any(part.lower().startswith("domain=") for part in attributes)
+
+
+@pytest.mark.parametrize("value", ["yes", "2"])
+def test_single_process_is_a_flag(monkeypatch, value):
+    monkeypatch.setenv("PORTAL_SINGLE_PROCESS", value)
+    with pytest.raises(ConfigError, match="PORTAL_SINGLE_PROCESS"):
+        portal_config.TestingConfig()
