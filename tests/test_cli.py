@@ -224,3 +224,72 @@ def test_demo_load_runs_in_development(monkeypatch, app_factory, database_url):
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     assert "kim_minsu" in result.output
+
+
+# --- passwords off the command line (`ps` shows every argument to every local user) ---
+
+NO_PASSWORD_ARGS = BASE_ARGS[: BASE_ARGS.index("--password")]
+STAFF_ARGS = ["staff", "create", "--login-id", "ops_kim", "--name", "김운영", "--role", "support"]
+TYPED = "Typed-Not-Shown-2026!"
+
+
+def _stored_hash(db, kind: str, login_id: str) -> str:
+    from portal.account.services import customer_by_login_id
+    from portal.admin.models import Staff
+
+    db.session.expire_all()
+    if kind == "customer":
+        return customer_by_login_id(login_id).password_hash
+    return db.session.scalars(select(Staff).where(Staff.login_id == login_id)).one().password_hash
+
+
+@pytest.mark.parametrize(
+    ("args", "model", "login_id"),
+    [(NO_PASSWORD_ARGS, "customer", "park_cli"), (STAFF_ARGS, "staff", "ops_kim")],
+)
+def test_create_prompts_for_a_hidden_password_twice(runner, db, args, model, login_id):
+    from portal.auth.passwords import check_password
+
+    # A typo in the confirmation is asked again rather than stored.
+    result = runner.invoke(
+        args=[*args, "--json"], input=f"{TYPED}\nTypo-{TYPED}\n{TYPED}\n{TYPED}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert TYPED not in result.output  # hidden input is not echoed
+    assert json.loads(result.stdout)["login_id"] == login_id  # prompts go to stderr
+    stored = _stored_hash(db, model, login_id)
+    assert check_password(TYPED, stored)
+
+
+@pytest.mark.parametrize(
+    ("args", "model", "login_id"),
+    [(NO_PASSWORD_ARGS, "customer", "park_cli"), (STAFF_ARGS, "staff", "ops_kim")],
+)
+def test_create_reads_one_line_of_stdin_for_the_password(runner, db, args, model, login_id):
+    from portal.auth.passwords import check_password
+
+    result = runner.invoke(args=[*args, "--password-stdin", "--json"], input=f"{TYPED}\nignored\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["login_id"] == login_id
+    stored = _stored_hash(db, model, login_id)
+    assert check_password(TYPED, stored)
+
+
+@pytest.mark.parametrize("args", [NO_PASSWORD_ARGS, STAFF_ARGS])
+@pytest.mark.parametrize(
+    ("extra", "stdin"),
+    [
+        (["--password-stdin"], ""),
+        (["--password-stdin"], "\n"),
+        (["--password-stdin", "--password", TYPED], f"{TYPED}\n"),
+    ],
+)
+def test_create_password_source_mistakes_are_one_line(runner, db, args, extra, stdin):
+    result = runner.invoke(args=[*args, *extra], input=stdin)
+    assert result.exit_code != 0
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "password" in result.output
+    from portal.admin.models import Staff
+
+    assert db.session.scalars(select(Customer)).first() is None
+    assert db.session.scalars(select(Staff)).first() is None
