@@ -76,6 +76,10 @@ def _select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every blueprint; none declares its own template or static folder."""
+    from portal.dbtypes import IdConverter
+
+    # Before any route is added: every <int:…> then stays within the id columns' range.
+    app.url_map.converters["int"] = IdConverter
     from portal.account import bp as account_bp
     from portal.account import views as _account_views  # noqa: F401 - attaches routes
     from portal.auth import bp as auth_bp

@@ -7,6 +7,7 @@ object on stdout.
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from flask import Flask
@@ -31,6 +32,39 @@ def _fail(message: object) -> None:
     raise click.ClickException(" ".join(str(message).split()))
 
 
+def password_options(command):
+    """``--password`` or ``--password-stdin``; neither: a hidden prompt, typed twice.
+
+    A password given as an argument is visible to every local user in ``ps`` and lands in
+    shell history; it stays for the scripts that already use it (CONTRACT.md).
+    """
+    command = click.option(
+        "--password-stdin",
+        is_flag=True,
+        help="Read the password from the first line of standard input.",
+    )(command)
+    return click.option(
+        "--password",
+        help="Visible to other users in `ps`: prefer the prompt or --password-stdin.",
+    )(command)
+
+
+def _password(password: str | None, password_stdin: bool) -> str:
+    """The password from exactly one source: the option, standard input or the prompt."""
+    if password_stdin:
+        if password is not None:
+            _fail("give the password with --password or --password-stdin, not both")
+        # Only the line break is dropped: spaces at either end may belong to the password.
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            _fail("--password-stdin: no password on the first line of standard input")
+        return line
+    if password is None:
+        # On stderr, so that --json output on stdout stays one JSON object.
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    return password
+
+
 def _print_card(serial: str, codes: list[str]) -> None:
     click.echo(f"  보안카드 일련번호 / card serial: {serial}")
     for row in range(0, len(codes), 5):
@@ -53,11 +87,11 @@ def _print_card(serial: str, codes: list[str]) -> None:
 @click.option("--address")
 @click.option("--country", help="ISO country code (overseas members)")
 @click.option("--username")
-@click.option("--password", required=True)
+@password_options
 @click.option("--second-factor", type=click.Choice(["card", "otp"]), default="card")
 @click.option("--activated", is_flag=True, help="Skip the first-login step.")
 @click.option("--json", "as_json", is_flag=True)
-def customers_create(as_json: bool, **fields) -> None:
+def customers_create(as_json: bool, password_stdin: bool, **fields) -> None:
     """Register a customer from an application form."""
     from portal.account import messages as m
     from portal.account.services import (
@@ -67,6 +101,7 @@ def customers_create(as_json: bool, **fields) -> None:
         register_customer,
     )
 
+    fields["password"] = _password(fields["password"], password_stdin)
     try:
         result = register_customer(NewCustomer(**fields))
     except ValidationFailed as exc:
@@ -118,12 +153,15 @@ def cards_issue(login_id: str, as_json: bool) -> None:
 @click.option(
     "--role", type=click.Choice(["support", "billing", "privacy_officer", "admin"]), required=True
 )
-@click.option("--password", required=True)
+@password_options
 @click.option("--json", "as_json", is_flag=True)
-def staff_create(login_id: str, name: str, role: str, password: str, as_json: bool) -> None:
+def staff_create(
+    login_id: str, name: str, role: str, password: str | None, password_stdin: bool, as_json: bool
+) -> None:
     """Create a staff account; prints its TOTP secret once."""
     from portal.admin.services import StaffError, create_staff
 
+    password = _password(password, password_stdin)
     try:
         staff, secret = create_staff(login_id=login_id, name=name, role=role, password=password)
     except StaffError as exc:
@@ -138,9 +176,15 @@ def staff_create(login_id: str, name: str, role: str, password: str, as_json: bo
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the demo data once (idempotent) and print the demo sign-ins."""
-    from portal.demo import load_demo
+    from portal.demo import DemoRefused, load_demo
 
-    sign_ins = load_demo()
+    try:
+        sign_ins = load_demo()
+    except DemoRefused as exc:
+        _fail(
+            f"refusing to load demo data in {exc.env_name!r}: its sign-ins have published "
+            "passwords (development and testing only)"
+        )
     db.session.commit()
     click.echo("데모 로그인 / demo sign-ins (http://127.0.0.1:5000/login):")
     for entry in sign_ins:

@@ -28,6 +28,13 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _env_flag(name: str) -> bool:
+    raw = os.environ.get(name, "").strip()
+    if raw not in ("", "0", "1"):
+        raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
+    return raw == "1"
+
+
 def _env_list(name: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
 
@@ -85,6 +92,13 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_LOGIN = "10 per minute"
+    # When the shared storage (Redis) stops answering, count in each process's memory
+    # instead of failing every limited request with a 500: sign-in keeps working and stays
+    # limited, only per worker (N workers let N times the limit through), and the lockout
+    # counted in the database still holds. The limiter returns to Redis once it answers
+    # again; /healthz reports 503 meanwhile. Swallowing the errors instead would drop the
+    # limits altogether.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     JSON_LOGS = False
     HSTS = False
@@ -94,9 +108,17 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(
             os.environ.get("DATABASE_URL", "") or self.default_database_url()
         )
-        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+        # The operator's word that one process serves (memory:// limits are then exact).
+        self.PORTAL_SINGLE_PROCESS = _env_flag("PORTAL_SINGLE_PROCESS")
         self.BCRYPT_ROUNDS = _env_int("BCRYPT_ROUNDS", 12)
         self.TRUSTED_HOSTS = _env_list("PORTAL_TRUSTED_HOSTS") or None
+        # How many reverse proxies in front of us append to X-Forwarded-*; create_app then
+        # installs ProxyFix for exactly that many hops. 0 (no proxy) ignores those headers,
+        # which any client can forge.
+        self.PORTAL_TRUSTED_PROXIES = _env_int("PORTAL_TRUSTED_PROXIES", 0)
+        if self.PORTAL_TRUSTED_PROXIES < 0:
+            raise ConfigError("PORTAL_TRUSTED_PROXIES must be 0 or more")
         self.PORTAL_SESSION_IDLE_SECONDS = _env_int("PORTAL_SESSION_IDLE_SECONDS", 1800)
         self.PORTAL_SESSION_ABSOLUTE_SECONDS = _env_int("PORTAL_SESSION_ABSOLUTE_SECONDS", 43200)
         self.PORTAL_LOGIN_MAX_FAILURES = _env_int("PORTAL_LOGIN_MAX_FAILURES", 5)
@@ -154,6 +176,9 @@ class ProductionConfig(Config):
     """Production: refuses to start without real secrets, serves HTTPS-only cookies."""
 
     ENV_NAME = "production"
+    # The __Host- prefix makes browsers keep the cookie only if it is Secure, for Path=/ and
+    # without Domain: no other subdomain, and no plain-http page, can plant or overwrite it.
+    SESSION_COOKIE_NAME = "__Host-portal_session"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
@@ -178,6 +203,21 @@ class ProductionConfig(Config):
             )
         if len(self.SECRET_KEY or "") < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        if not self.TRUSTED_HOSTS:
+            # Without it any Host header is accepted, and links and redirects built from it
+            # could point at a host the attacker chose.
+            raise ConfigError(
+                "production needs PORTAL_TRUSTED_HOSTS (the site's host names, comma-separated);"
+                " refusing to start"
+            )
+        if self.RATELIMIT_STORAGE_URI.startswith("memory://") and not self.PORTAL_SINGLE_PROCESS:
+            # memory:// counts in each worker apart, so N workers let N times the limit
+            # through (a review saw 21 sign-in tries a minute instead of 10 with 4 workers).
+            raise ConfigError(
+                "production with RATELIMIT_STORAGE_URI=memory:// limits each process apart;"
+                " set a redis:// URI, or PORTAL_SINGLE_PROCESS=1 if only one process serves;"
+                " refusing to start"
+            )
 
 
 class TestingConfig(Config):

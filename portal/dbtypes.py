@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+from werkzeug.routing import IntegerConverter
 
 KST = ZoneInfo("Asia/Seoul")
 
@@ -49,3 +50,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+# Every id column is an INTEGER: signed 32 bits on PostgreSQL (64 on SQLite). A larger number
+# from a URL would make PostgreSQL raise "integer out of range" (a 500) instead of finding
+# nothing. Raise this if the ids ever become BIGINT.
+ID_MAX = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` for the whole app: only numbers an id column can hold match (else 404)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=ID_MAX, signed=False) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal.account.disclosures import record_disclosure
@@ -16,7 +17,10 @@ from portal.extensions import db
 from portal.policy.services import ensure_seed, post_notice
 from portal.security import decrypt
 
-# Demo sign-ins are printed by `flask demo load`; they exist only in development data.
+# Demo sign-ins are printed by `flask demo load`; they exist only in development data, and
+# load_demo refuses to run anywhere else: these passwords are public (they are in the source),
+# and one of them opens an admin staff account.
+DEMO_ENVIRONMENTS = ("development", "testing")
 DEMO_PASSWORD = "Gps-Portal-2026!"  # noqa: S105
 STAFF_PASSWORD = "Staff-Console-2026!"  # noqa: S105
 
@@ -159,8 +163,22 @@ def _demo_history(customer) -> None:
     )
 
 
+class DemoRefused(Exception):
+    """Demo data was asked for outside development and testing."""
+
+    def __init__(self, env_name: str) -> None:
+        super().__init__(env_name)
+        self.env_name = env_name
+
+
 def load_demo() -> list[dict]:
-    """Create the demo customers and staff account if missing; return their sign-ins."""
+    """Create the demo customers and staff account if missing; return their sign-ins.
+
+    :raises DemoRefused: the app runs in neither development nor testing.
+    """
+    env_name = current_app.config.get("ENV_NAME", "")
+    if env_name not in DEMO_ENVIRONMENTS:
+        raise DemoRefused(env_name)
     ensure_seed()  # a no-op after ``flask db upgrade`` (migration 0002 inserts it)
     sign_ins: list[dict] = []
     for data in DEMO_CUSTOMERS:

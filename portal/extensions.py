@@ -35,7 +35,25 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+
+
+class _CSRFProtect(CSRFProtect):
+    """Flask-WTF's CSRF check, with a malformed Referer refused like a missing one.
+
+    Over HTTPS the check compares the Referer's origin with ours through ``urlparse``, which
+    raises ValueError on a port that is not a number from 0 to 65535 or on a broken IPv6
+    bracket; that surfaced as a 500. Nothing else in ``protect`` raises ValueError (a bad
+    token's ValidationError is caught inside it), so this catch is only about the Referer.
+    """
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        try:
+            super().protect(apply_exemptions=apply_exemptions)
+        except ValueError:
+            self._error_response("The referrer header is malformed.")
+
+
+csrf = _CSRFProtect()
 babel = Babel()
 
 

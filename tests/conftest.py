@@ -282,6 +282,23 @@ def otp_customer(make_customer) -> DemoCustomer:
     return make_customer(login_id="otp_user", second_factor="otp")
 
 
+# Nothing listens on port 1: connections are refused at once, as when Redis is down.
+UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def limiter_health():
+    """Leave the rate limiter as healthy as it was found.
+
+    The limiter is one object shared by every app in the process; once its storage has
+    failed, it remembers that (and counts in memory) until it sees the storage answer again.
+    """
+    from portal.extensions import limiter
+
+    yield limiter
+    limiter._storage_dead = False
+
+
 @pytest.fixture
 def redis_url():
     if not TEST_REDIS_URL:

@@ -9,10 +9,12 @@ import sys
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from portal import ConfigError, create_app
+from portal import config as portal_config
 from portal.config import ProductionConfig
-from tests.conftest import ROOT
+from tests.conftest import ROOT, UNREACHABLE_REDIS_URL, AuthActions, csrf_from, post_form
 
 BASELINE = {
     "X-Content-Type-Options": "nosniff",
@@ -174,6 +176,10 @@ def production_app(monkeypatch, tmp_path, database_url, app_factory):
     monkeypatch.setenv("SECRET_KEY", "s" * 48)
     monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")
+    monkeypatch.setenv("PORTAL_TRUSTED_HOSTS", "localhost")
+    # One process: these tests drive a single in-process app.
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("PORTAL_SINGLE_PROCESS", "1")
     return app_factory("production")
 
 
@@ -226,3 +232,223 @@ def test_nul_bytes_in_the_login_form_are_just_a_wrong_login(client, customer):
         response = post_form(client, "/login", {"login_id": login_id, "password": "x" * 10})
         assert response.status_code == 200
         assert "아이디 또는 비밀번호가 올바르지 않습니다" in response.get_data(as_text=True)
+
+
+def _config_from_environment(monkeypatch, config, **environ):
+    """A testing config read from the environment, as a real process reads it; same database
+    and keys as the ``config`` fixture, so customers made by the fixtures can sign in."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    cfg = portal_config.TestingConfig()
+    for name in ("SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "SECRET_KEY"):
+        setattr(cfg, name, getattr(config, name))
+    cfg.PORTAL_DATA_KEYS = config.PORTAL_DATA_KEYS
+    cfg.RATELIMIT_STORAGE_URI = "memory://"
+    cfg.RATELIMIT_LOGIN = "3 per minute"
+    return cfg
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [("1", "203.0.113.7"), ("0", "127.0.0.1")])
+def test_session_ip_is_the_forwarded_client_only_behind_a_trusted_proxy(
+    monkeypatch, config, app_factory, customer, db, proxies, seen
+):
+    from portal.auth.models import UserSession
+
+    cfg = _config_from_environment(monkeypatch, config, PORTAL_TRUSTED_PROXIES=proxies)
+    client = app_factory(cfg).test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    AuthActions(client).login(customer)
+    assert db.session.scalars(select(UserSession.ip)).one() == seen
+
+
+def test_rate_limit_keys_on_the_forwarded_client_behind_a_trusted_proxy(
+    monkeypatch, config, app_factory
+):
+    cfg = _config_from_environment(monkeypatch, config, PORTAL_TRUSTED_PROXIES="1")
+    client = app_factory(cfg).test_client()
+    data = {"login_id": "someone", "password": "x" * 10}
+
+    def attempt(ip: str) -> int:
+        return post_form(client, "/login", data, headers={"X-Forwarded-For": ip}).status_code
+
+    assert [attempt("203.0.113.7") for _ in range(4)] == [200, 200, 200, 429]
+    assert attempt("198.51.100.9") == 200  # another client behind the same proxy
+
+
+def test_forged_forwarded_for_is_ignored_without_a_trusted_proxy(monkeypatch, config, app_factory):
+    cfg = _config_from_environment(monkeypatch, config, PORTAL_TRUSTED_PROXIES="0")
+    client = app_factory(cfg).test_client()
+    data = {"login_id": "someone", "password": "x" * 10}
+    statuses = [
+        post_form(client, "/login", data, headers={"X-Forwarded-For": f"203.0.113.{n}"})
+        for n in range(4)
+    ]
+    # A new forged address per try buys nothing: the limit counts the real peer.
+    assert [r.status_code for r in statuses] == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize("value", ["-1", "two"])
+def test_trusted_proxies_must_be_a_count(monkeypatch, value):
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", value)
+    with pytest.raises(ConfigError, match="PORTAL_TRUSTED_PROXIES"):
+        portal_config.TestingConfig()
+
+
+# Every id column is an INTEGER: 32 bits signed on PostgreSQL (64 on SQLite).
+ID_MAX = 2**31 - 1
+BEYOND = [ID_MAX, ID_MAX + 1, 2**63 - 1, 2**63, 10**40]
+
+
+@pytest.mark.parametrize("number", BEYOND)
+def test_public_ids_beyond_the_id_range_are_not_found(client, db, number):
+    from portal.policy.models import Notice
+
+    db.session.add(Notice(title="팝업 공지", body_md="본문", popup=True))
+    db.session.commit()
+    # Every <int:…> route stops at the id columns' range: 404, never a 500.
+    assert client.get(f"/notices/{number}").status_code == 404
+    dismissed = post_form(client, f"/notices/{number}/dismiss-today", {}, page="/")
+    assert dismissed.status_code == 404
+
+
+@pytest.mark.parametrize("number", BEYOND)
+def test_signed_in_ids_beyond_the_id_range_are_not_found(client, auth, customer, number):
+    auth.login(customer)
+    assert client.get(f"/account/inquiries/{number}").status_code == 404
+    ended = post_form(
+        client, f"/account/security/sessions/{number}/end", {}, page="/account/security"
+    )
+    assert ended.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [
+        # The same host as the request, so the origin check gets as far as the port.
+        "https://localhost:99999999/",
+        "https://localhost:abc/",
+        "https://localhost:-1/",
+        "https://[::1/login",  # urlparse refuses this one outright
+        "https://x:abc/",
+    ],
+)
+def test_post_over_https_with_a_malformed_referer_is_a_csrf_failure(app, referer):
+    client = app.test_client()
+    page = client.get("/login", base_url="https://localhost").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        headers={"Referer": referer},
+        data={"csrf_token": csrf_from(page), "login_id": "someone", "password": "x" * 10},
+    )
+    assert response.status_code == 400
+    assert "보안 확인 정보가 없거나 만료되었습니다" in response.get_data(as_text=True)
+
+
+def test_post_over_https_with_a_same_origin_referer_passes(app):
+    client = app.test_client()
+    page = client.get("/login", base_url="https://localhost").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+        data={"csrf_token": csrf_from(page), "login_id": "someone", "password": "x" * 10},
+    )
+    assert response.status_code == 200
+    assert "보안 확인 정보가" not in response.get_data(as_text=True)
+
+
+def test_healthz_names_an_unreachable_rate_limit_store(config, app_factory, limiter_health):
+    config.RATELIMIT_STORAGE_URI = UNREACHABLE_REDIS_URL
+    response = app_factory(config).test_client().get("/healthz")
+    # Still serving (sign-in falls back to per-worker limits), and saying so.
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == (
+        "degraded: rate-limit storage unavailable (limits per worker)"
+    )
+
+
+def test_healthz_ok_with_redis(config, app_factory, redis_url):
+    config.RATELIMIT_STORAGE_URI = redis_url
+    response = app_factory(config).test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"
+
+
+PRODUCTION_READY = {
+    "SECRET_KEY": "k" * 40,
+    "PORTAL_TRUSTED_HOSTS": "portal.example.kr",
+    # Only read at start-up here; no request below reaches the rate-limit storage.
+    "RATELIMIT_STORAGE_URI": UNREACHABLE_REDIS_URL,
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"PORTAL_TRUSTED_HOSTS": ""}, "PORTAL_TRUSTED_HOSTS"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "PORTAL_SINGLE_PROCESS=1"),
+        ({"RATELIMIT_STORAGE_URI": ""}, "PORTAL_SINGLE_PROCESS=1"),  # memory:// by default
+        (
+            {"RATELIMIT_STORAGE_URI": "memory://", "PORTAL_SINGLE_PROCESS": "0"},
+            "PORTAL_SINGLE_PROCESS=1",
+        ),
+    ],
+)
+def test_production_refuses_to_start_unsafe(change, complaint, tmp_path):
+    env = _production_env(
+        PORTAL_INSTANCE_PATH=str(tmp_path),
+        PORTAL_DATA_KEYS=Fernet.generate_key().decode(),
+        **{**PRODUCTION_READY, **change},
+    )
+    if "PORTAL_SINGLE_PROCESS" not in change:
+        env.pop("PORTAL_SINGLE_PROCESS", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("portal: configuration error: ")
+    assert complaint in lines[0] and "refusing to start" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        {"RATELIMIT_STORAGE_URI": UNREACHABLE_REDIS_URL},
+        {"RATELIMIT_STORAGE_URI": "memory://", "PORTAL_SINGLE_PROCESS": "1"},
+    ],
+)
+def test_production_starts_when_complete_with_a_host_only_session_cookie(
+    monkeypatch, tmp_path, app_factory, limiter_health, storage
+):
+    for name, value in {
+        **PRODUCTION_READY,
+        **storage,
+        "PORTAL_INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "PORTAL_DATA_KEYS": Fernet.generate_key().decode(),
+    }.items():
+        monkeypatch.setenv(name, value)
+    if "PORTAL_SINGLE_PROCESS" not in storage:
+        monkeypatch.delenv("PORTAL_SINGLE_PROCESS", raising=False)
+    app = app_factory(ProductionConfig)
+    assert app.config["TRUSTED_HOSTS"] == ["portal.example.kr"]
+    response = app.test_client().get("/login", base_url="https://portal.example.kr")
+    assert response.status_code == 200
+    (cookie,) = response.headers.getlist("Set-Cookie")
+    # __Host-: the browser keeps it only if Secure, Path=/ and no Domain, so no sibling
+    # host or plain-http page can plant or overwrite the session cookie.
+    assert cookie.startswith("__Host-portal_session=")
+    attributes = [part.strip() for part in cookie.split(";")]
+    assert "Secure" in attributes and "Path=/" in attributes and "HttpOnly" in attributes
+    assert not any(part.lower().startswith("domain=") for part in attributes)
+
+
+@pytest.mark.parametrize("value", ["yes", "2"])
+def test_single_process_is_a_flag(monkeypatch, value):
+    monkeypatch.setenv("PORTAL_SINGLE_PROCESS", value)
+    with pytest.raises(ConfigError, match="PORTAL_SINGLE_PROCESS"):
+        portal_config.TestingConfig()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import string
 
 import pytest
 from sqlalchemy import select
@@ -185,3 +187,126 @@ def test_staff_create_json(runner):
     )
     assert result.exit_code == 0, result.output
     assert set(json.loads(result.output)) == {"login_id", "otp_secret"}
+
+
+@pytest.mark.parametrize("length", [100, 128])
+def test_customers_create_takes_long_passwords(runner, length):
+    # SPEC §2: up to 128 characters; the strength check must not choke on them.
+    password = "".join(
+        random.Random(length).choices(string.ascii_letters + "0123456789!#", k=length)
+    )
+    args = list(BASE_ARGS)
+    args[args.index("--password") + 1] = password
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+
+
+def _environment_app(monkeypatch, app_factory, database_url, env_name):
+    """An app configured from the environment as ``flask`` would be, on the test database."""
+    from cryptography.fernet import Fernet
+
+    from portal.config import load_config
+
+    for name, value in {
+        "PORTAL_ENV": env_name,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "s" * 40,
+        "PORTAL_DATA_KEYS": Fernet.generate_key().decode(),
+        "BCRYPT_ROUNDS": "4",
+        "PORTAL_TRUSTED_HOSTS": "portal.example.kr",
+        "PORTAL_SINGLE_PROCESS": "1",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return app_factory(load_config())
+
+
+def test_demo_load_is_refused_in_production(monkeypatch, app_factory, database_url):
+    # No ``app``/``db`` fixture here: their testing app context would take the command over.
+    from portal.admin.models import Staff
+    from portal.extensions import db
+
+    app = _environment_app(monkeypatch, app_factory, database_url, "production")
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "production" in lines[0], result.output
+    with app.app_context():
+        assert db.session.scalars(select(Customer)).first() is None
+        assert db.session.scalars(select(Staff)).first() is None
+
+
+def test_demo_load_runs_in_development(monkeypatch, app_factory, database_url):
+    app = _environment_app(monkeypatch, app_factory, database_url, "development")
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "kim_minsu" in result.output
+
+
+# --- passwords off the command line (`ps` shows every argument to every local user) ---
+
+NO_PASSWORD_ARGS = BASE_ARGS[: BASE_ARGS.index("--password")]
+STAFF_ARGS = ["staff", "create", "--login-id", "ops_kim", "--name", "김운영", "--role", "support"]
+TYPED = "Typed-Not-Shown-2026!"
+
+
+def _stored_hash(db, kind: str, login_id: str) -> str:
+    from portal.account.services import customer_by_login_id
+    from portal.admin.models import Staff
+
+    db.session.expire_all()
+    if kind == "customer":
+        return customer_by_login_id(login_id).password_hash
+    return db.session.scalars(select(Staff).where(Staff.login_id == login_id)).one().password_hash
+
+
+@pytest.mark.parametrize(
+    ("args", "model", "login_id"),
+    [(NO_PASSWORD_ARGS, "customer", "park_cli"), (STAFF_ARGS, "staff", "ops_kim")],
+)
+def test_create_prompts_for_a_hidden_password_twice(runner, db, args, model, login_id):
+    from portal.auth.passwords import check_password
+
+    # A typo in the confirmation is asked again rather than stored.
+    result = runner.invoke(
+        args=[*args, "--json"], input=f"{TYPED}\nTypo-{TYPED}\n{TYPED}\n{TYPED}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert TYPED not in result.output  # hidden input is not echoed
+    assert json.loads(result.stdout)["login_id"] == login_id  # prompts go to stderr
+    stored = _stored_hash(db, model, login_id)
+    assert check_password(TYPED, stored)
+
+
+@pytest.mark.parametrize(
+    ("args", "model", "login_id"),
+    [(NO_PASSWORD_ARGS, "customer", "park_cli"), (STAFF_ARGS, "staff", "ops_kim")],
+)
+def test_create_reads_one_line_of_stdin_for_the_password(runner, db, args, model, login_id):
+    from portal.auth.passwords import check_password
+
+    result = runner.invoke(args=[*args, "--password-stdin", "--json"], input=f"{TYPED}\nignored\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["login_id"] == login_id
+    stored = _stored_hash(db, model, login_id)
+    assert check_password(TYPED, stored)
+
+
+@pytest.mark.parametrize("args", [NO_PASSWORD_ARGS, STAFF_ARGS])
+@pytest.mark.parametrize(
+    ("extra", "stdin"),
+    [
+        (["--password-stdin"], ""),
+        (["--password-stdin"], "\n"),
+        (["--password-stdin", "--password", TYPED], f"{TYPED}\n"),
+    ],
+)
+def test_create_password_source_mistakes_are_one_line(runner, db, args, extra, stdin):
+    result = runner.invoke(args=[*args, *extra], input=stdin)
+    assert result.exit_code != 0
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "password" in result.output
+    from portal.admin.models import Staff
+
+    assert db.session.scalars(select(Customer)).first() is None
+    assert db.session.scalars(select(Staff)).first() is None

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_REDIS_URL
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 FLASK = Path(sys.executable).parent / "flask"
@@ -87,6 +87,13 @@ def https_server(tmp_path):
         "PORTAL_TRUSTED_HOSTS": "127.0.0.1",
         "FLASK_APP": "wsgi",
     }
+    env.pop("PORTAL_SINGLE_PROCESS", None)
+    if TEST_REDIS_URL:
+        # As production runs: several workers sharing their rate-limit counters in Redis.
+        env["RATELIMIT_STORAGE_URI"], workers = TEST_REDIS_URL, "2"
+    else:
+        env.update(RATELIMIT_STORAGE_URI="memory://", PORTAL_SINGLE_PROCESS="1")
+        workers = "1"  # memory:// limits are only honest in a single process
     subprocess.run([FLASK, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     created = subprocess.run(
         [
@@ -129,7 +136,7 @@ def https_server(tmp_path):
             "--keyfile",
             str(key),
             "-w",
-            "2",
+            workers,
             "-b",
             f"127.0.0.1:{port}",
             "wsgi:app",
@@ -183,8 +190,8 @@ def test_production_signs_in_over_https_with_secure_cookies(https_server):
     status, headers, html = call("/login")
     assert status == 200
     assert headers["Strict-Transport-Security"].startswith("max-age=")
-    cookie = next(c for c in jar if c.name == "portal_session")
-    assert cookie.secure
+    cookie = next(c for c in jar if c.name == "__Host-portal_session")
+    assert cookie.secure and cookie.path == "/" and not cookie.domain_specified
     assert cookie.has_nonstandard_attr("HttpOnly")
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     status, headers, _ = call(
@@ -262,5 +269,29 @@ def test_gunicorn_without_secrets_stops_with_one_line(tmp_path):
     assert ours == [
         "portal: configuration error: production needs SECRET_KEY and PORTAL_DATA_KEYS "
         "in the environment; refusing to start"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_gunicorn_without_trusted_hosts_stops_with_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PORTAL_TRUSTED_HOSTS"}
+    env.update(
+        PORTAL_ENV="production",
+        SECRET_KEY="p" * 48,
+        PORTAL_DATA_KEYS=Fernet.generate_key().decode(),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        PORTAL_INSTANCE_PATH=str(tmp_path),
+        RATELIMIT_STORAGE_URI="memory://",
+        PORTAL_SINGLE_PROCESS="1",
+    )
+    result = subprocess.run(
+        [GUNICORN, "-b", f"127.0.0.1:{_free_port()}", "wsgi:app"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0  # the master halts; it does not respawn workers forever
+    ours = [line for line in result.stderr.splitlines() if line.startswith("portal:")]
+    assert ours == [
+        "portal: configuration error: production needs PORTAL_TRUSTED_HOSTS (the site's host "
+        "names, comma-separated); refusing to start"
     ]
     assert "Traceback" not in result.stderr

@@ -4,7 +4,6 @@ service, commit, print). Groups are declared in portal.cli with the others."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 from flask import Flask
@@ -209,8 +208,9 @@ def inquiries_list(as_json: bool) -> None:
 
 @inquiries_cli.command("answer")
 @click.argument("inquiry_id", type=int)
-@click.option("--body", required=True, help="The answer, or the path of a file holding it.")
-def inquiries_answer(inquiry_id: int, body: str) -> None:
+@click.option("--body", help="The answer's text, always taken literally.")
+@click.option("--body-file", help="The path of a UTF-8 file holding the answer.")
+def inquiries_answer(inquiry_id: int, body: str | None, body_file: str | None) -> None:
     """Answer an inquiry; the customer reads it at /account/inquiries."""
     from portal.account import messages as m
     from portal.account.inquiries import (
@@ -220,9 +220,11 @@ def inquiries_answer(inquiry_id: int, body: str) -> None:
     )
     from portal.account.services import ValidationFailed
 
-    # --body is the answer itself, or the path of a file holding it.
-    is_file = len(body) < 4096 and "\n" not in body and Path(body).is_file()
-    text = _read_body(body) if is_file else body
+    # Two options, never a guess: an answer that happened to name a file on this machine
+    # used to be replaced by that file's content and sent to the customer.
+    if (body is None) == (body_file is None):
+        _fail("give the answer with exactly one of --body TEXT or --body-file PATH")
+    text = _read_body(body_file) if body_file is not None else body
     try:
         row = answer_inquiry(inquiry_id, body=text)
     except InquiryNotFound:

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import hmac
 import unicodedata
+from pathlib import Path
 
 import bcrypt
 from flask import current_app
@@ -14,6 +15,7 @@ from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+ZXCVBN_MAX_LENGTH = 72
 
 # bcrypt reads at most 72 bytes and bcrypt 5 raises beyond them; one Korean syllable is 3
 # bytes in UTF-8, so a 25-syllable passphrase would already be cut. We therefore never give
@@ -65,7 +67,8 @@ def password_problems(
     """Every rule ``password`` breaks, as message keys (empty when acceptable).
 
     Rules (SPEC §2): 8–128 characters; at least 10 with 2 character classes or 8 with 3;
-    not containing the login ID; not a common password (zxcvbn score below 2).
+    not containing the login ID; not a common password (zxcvbn score below 2, or letters
+    that are only keyboard walks and Korean words of ``common_passwords_ko.txt``).
     """
     from portal.auth import messages as m
 
@@ -82,13 +85,50 @@ def password_problems(
     lowered = password.casefold()
     if login_id and login_id.casefold() in lowered:
         problems.append(m.PASSWORD_CONTAINS_ID)
-    # zxcvbn knows common passwords, keyboard walks, dates and dictionary words; it only
-    # judges the first 100 characters, plenty for spotting "password123!".
+    # zxcvbn knows common English passwords, keyboard walks, dates and words, not Korea's:
+    # "Qwer1234!@#$" or 안녕하세요 typed in English mode ("dkssudgktpdy1!") passed. Those
+    # come from a list kept as data (common_passwords_ko.txt), checked on the password's
+    # letters alone and handed to zxcvbn as known words too.
+    if not problems and _made_of_common_korean_patterns(password):
+        problems.append(m.PASSWORD_COMMON)
+    # zxcvbn knows common passwords, keyboard walks, dates and dictionary words. It refuses
+    # more than 72 characters (ValueError: its matching grows fast with length), while SPEC
+    # allows 128; so it judges the first 72, plenty for spotting "password123!". A weak
+    # start is then refused even if the tail is strong, the safe way round.
     if not problems:
-        result = zxcvbn(password[:100], user_inputs=[v for v in (login_id, *extra) if v])
+        result = zxcvbn(
+            password[:ZXCVBN_MAX_LENGTH],
+            user_inputs=[*(v for v in (login_id, *extra) if v), *common_korean_patterns()],
+        )
         if result["score"] < 2:
             problems.append(m.PASSWORD_COMMON)
     return problems
+
+
+@functools.cache
+def common_korean_patterns() -> tuple[str, ...]:
+    """The entries of ``common_passwords_ko.txt``, lower-cased, in file order."""
+    text = Path(__file__).with_name("common_passwords_ko.txt").read_text(encoding="utf-8")
+    entries: list[str] = []
+    for line in text.splitlines():
+        if not line.lstrip().startswith("#"):
+            entries.extend(word.casefold() for word in line.split())
+    return tuple(dict.fromkeys(entries))
+
+
+def _made_of_common_korean_patterns(password: str) -> bool:
+    """Whether the password's letters alone are one list entry or a run of entries."""
+    core = "".join(ch for ch in unicodedata.normalize("NFKC", password).casefold() if ch.isalpha())
+    patterns = frozenset(common_korean_patterns())
+    longest = max(map(len, patterns))
+    # made[i]: the first i letters split into entries ("qwerasdf" = qwer + asdf).
+    made = [True] + [False] * len(core)
+    for end in range(1, len(core) + 1):
+        made[end] = any(
+            made[start] and core[start:end] in patterns
+            for start in range(max(0, end - longest), end)
+        )
+    return bool(core) and made[-1]
 
 
 def _character_classes(password: str) -> int:

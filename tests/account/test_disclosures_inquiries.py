@@ -170,7 +170,9 @@ def test_submit_list_and_read_answer(app, db, signed_in, client, runner, tmp_pat
     assert f"#{row.id} hong_gildong" in result.output
     answer_file = tmp_path / "answer.txt"
     answer_file.write_text("확인 결과 정상 청구입니다.", encoding="utf-8")
-    result = runner.invoke(args=["inquiries", "answer", str(row.id), "--body", str(answer_file)])
+    result = runner.invoke(
+        args=["inquiries", "answer", str(row.id), "--body-file", str(answer_file)]
+    )
     assert result.exit_code == 0, result.output
     html = client.get(location).get_data(as_text=True)
     assert "확인 결과 정상 청구입니다." in html

@@ -15,7 +15,7 @@ from limits import parse as parse_limit
 from sqlalchemy import func, select
 
 from portal.auth.models import OtpCredential, RecoveryCode
-from tests.conftest import ROOT, AuthActions, DemoCustomer, post_form
+from tests.conftest import ROOT, UNREACHABLE_REDIS_URL, AuthActions, DemoCustomer, post_form
 
 T0 = datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC)
 SECRET_RE = re.compile(r'id="otp-secret">([A-Z2-7]+)<')
@@ -334,3 +334,17 @@ def test_wrong_current_password_counts_toward_the_lockout(app, client, auth, cus
         },
     )
     assert response.headers["Location"] == "/login"
+
+
+def test_sign_in_works_and_stays_limited_with_the_rate_limit_store_down(
+    limited_config, app_factory, customer, limiter_health
+):
+    # Redis down must not lock every customer out: limits fall back to this process's
+    # memory (still 3 a minute here) and the database lockout keeps counting.
+    limited_config.RATELIMIT_STORAGE_URI = UNREACHABLE_REDIS_URL
+    app = app_factory(limited_config)
+    AuthActions(app.test_client()).login(customer)  # one POST to /login, one to /login/verify
+    client = app.test_client()  # same address, signed out
+    data = {"login_id": "someone", "password": "x" * 10}
+    statuses = [post_form(client, "/login", data).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
