@@ -93,13 +93,10 @@ def _print_card(serial: str, codes: list[str]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def customers_create(as_json: bool, password_stdin: bool, **fields) -> None:
     """Register a customer from an application form."""
-    from portal.account import messages as m
-    from portal.account.services import (
-        LoginIdTaken,
-        NewCustomer,
-        ValidationFailed,
-        register_customer,
-    )
+    from portal.auth.registration import register_customer
+    from portal.customers import messages as m
+    from portal.customers.errors import LoginIdTaken, ValidationFailed
+    from portal.customers.services import NewCustomer
 
     fields["password"] = _password(fields["password"], password_stdin)
     try:
@@ -130,8 +127,8 @@ def customers_create(as_json: bool, password_stdin: bool, **fields) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def cards_issue(login_id: str, as_json: bool) -> None:
     """Reissue a security card: the old card is revoked and its lock cleared."""
-    from portal.account.services import customer_by_login_id
     from portal.auth.services import reissue_card
+    from portal.customers.services import customer_by_login_id
 
     customer = customer_by_login_id(login_id)
     if customer is None:

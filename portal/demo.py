@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from portal.account.disclosures import record_disclosure
 from portal.account.inquiries import answer_inquiry, submit_inquiry
-from portal.account.services import NewCustomer, customer_by_login_id, register_customer
 from portal.admin.models import Staff
 from portal.admin.services import create_staff
 from portal.auth import cards, otp
+from portal.auth.registration import register_customer
+from portal.customers.services import NewCustomer, customer_by_login_id
 from portal.extensions import db
 from portal.policy.services import ensure_seed, post_notice
 from portal.security import decrypt

@@ -1,7 +1,6 @@
 """Import every model module so the metadata is complete (migrations, tests)."""
 
-from portal.account.models import Customer, LoginId, ServiceLine
-from portal.account.records import CorrectionNotice, CorrectionRequest, Disclosure, Inquiry
+from portal.account.models import CorrectionNotice, CorrectionRequest, Disclosure, Inquiry
 from portal.admin.models import Staff
 from portal.audit.models import SecurityEvent
 from portal.auth.models import (
@@ -12,6 +11,7 @@ from portal.auth.models import (
     SecurityCard,
     UserSession,
 )
+from portal.customers.models import Customer, LoginId, ServiceLine
 from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from portal.account.services import NewCustomer, register_customer
+from portal.auth.registration import register_customer
+from portal.customers.services import NewCustomer
 from portal.extensions import db
 
 PASSWORD = "Trk-Portal-7731!"

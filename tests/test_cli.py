@@ -9,7 +9,7 @@ import string
 import pytest
 from sqlalchemy import select
 
-from portal.account.models import Customer, LoginId
+from portal.customers.models import Customer, LoginId
 
 BASE_ARGS = [
     "customers",
@@ -251,8 +251,8 @@ TYPED = "Typed-Not-Shown-2026!"
 
 
 def _stored_hash(db, kind: str, login_id: str) -> str:
-    from portal.account.services import customer_by_login_id
     from portal.admin.models import Staff
+    from portal.customers.services import customer_by_login_id
 
     db.session.expire_all()
     if kind == "customer":

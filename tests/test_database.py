@@ -56,7 +56,7 @@ def test_postgresql_uses_psycopg_with_pool_pre_ping(standalone_app):
 def test_foreign_keys_enforced(app):
     from sqlalchemy.exc import IntegrityError
 
-    from portal.account.models import ServiceLine
+    from portal.customers.models import ServiceLine
 
     db.session.add(
         ServiceLine(customer_id=999_999, service="spot", plan="x", activated_on=_today())

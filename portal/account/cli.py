@@ -17,7 +17,7 @@ def _errors(exc) -> str:
 
 
 def _customer(login_id: str):
-    from portal.account.services import customer_by_login_id
+    from portal.customers.services import customer_by_login_id
 
     customer = customer_by_login_id(login_id)
     if customer is None:
@@ -70,13 +70,9 @@ def corrections_list(include_resolved: bool, as_json: bool) -> None:
 def corrections_approve(correction_id: int, as_json: bool) -> None:
     """Apply a correction; opens a notification task per earlier recipient."""
     from portal.account import messages as m
-    from portal.account.corrections import (
-        CorrectionConflict,
-        CorrectionNotFound,
-        CorrectionNotOpen,
-        approve_correction,
-    )
-    from portal.account.services import ValidationFailed
+    from portal.account.corrections import approve_correction
+    from portal.account.errors import CorrectionConflict, CorrectionNotFound, CorrectionNotOpen
+    from portal.customers.errors import ValidationFailed
 
     try:
         row = approve_correction(correction_id)
@@ -106,12 +102,9 @@ def corrections_approve(correction_id: int, as_json: bool) -> None:
 def corrections_reject(correction_id: int, reason: str) -> None:
     """Reject a correction request with a reason; the data stays as it is."""
     from portal.account import messages as m
-    from portal.account.corrections import (
-        CorrectionNotFound,
-        CorrectionNotOpen,
-        reject_correction,
-    )
-    from portal.account.services import ValidationFailed
+    from portal.account.corrections import reject_correction
+    from portal.account.errors import CorrectionNotFound, CorrectionNotOpen
+    from portal.customers.errors import ValidationFailed
 
     try:
         row = reject_correction(correction_id, reason=reason)
@@ -130,7 +123,8 @@ def corrections_reject(correction_id: int, reason: str) -> None:
 def corrections_notified(task_id: int) -> None:
     """Mark a "notify of correction" task done (the recipient was told)."""
     from portal.account import messages as m
-    from portal.account.corrections import NoticeAlreadyDone, NoticeNotFound, mark_notified
+    from portal.account.corrections import mark_notified
+    from portal.account.errors import NoticeAlreadyDone, NoticeNotFound
 
     try:
         notice = mark_notified(task_id)
@@ -158,9 +152,10 @@ def disclosures_record(
     as_json: bool,
 ) -> None:
     """Record one provision of a customer's data to a third party."""
-    from portal.account.corrections import UnderCorrection
+    from portal.account import messages as m
     from portal.account.disclosures import record_disclosure
-    from portal.account.services import ValidationFailed
+    from portal.account.errors import UnderCorrection
+    from portal.customers.errors import ValidationFailed
 
     customer = _customer(login_id)
     try:
@@ -174,7 +169,7 @@ def disclosures_record(
     except ValidationFailed as exc:
         _fail(_errors(exc))
     except UnderCorrection as exc:
-        _fail(exc.message)
+        _fail(m.message_for(exc))
     db.session.commit()
     if as_json:
         click.echo(json.dumps({"disclosure_id": row.id}))
@@ -213,12 +208,9 @@ def inquiries_list(as_json: bool) -> None:
 def inquiries_answer(inquiry_id: int, body: str | None, body_file: str | None) -> None:
     """Answer an inquiry; the customer reads it at /account/inquiries."""
     from portal.account import messages as m
-    from portal.account.inquiries import (
-        InquiryAlreadyAnswered,
-        InquiryNotFound,
-        answer_inquiry,
-    )
-    from portal.account.services import ValidationFailed
+    from portal.account.errors import InquiryAlreadyAnswered, InquiryNotFound
+    from portal.account.inquiries import answer_inquiry
+    from portal.customers.errors import ValidationFailed
 
     # Two options, never a guess: an answer that happened to name a file on this machine
     # used to be replaced by that file's content and sent to the customer.

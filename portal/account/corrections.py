@@ -18,59 +18,28 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.account import messages as m
-from portal.account import validation as v
-from portal.account.models import Customer
-from portal.account.records import (
+from portal.account.errors import (
+    CorrectionAlreadyOpen,
+    CorrectionConflict,
+    CorrectionNotFound,
+    CorrectionNotOpen,
+    NoticeAlreadyDone,
+    NoticeNotFound,
+    UnderCorrection,
+)
+from portal.account.models import (
     CORRECTABLE_FIELDS,
     CorrectionNotice,
     CorrectionRequest,
     Disclosure,
 )
-from portal.account.services import AccountError, ValidationFailed, set_field_sources
+from portal.account.services import set_field_sources
 from portal.audit.services import record_event
+from portal.customers import validation as v
+from portal.customers.errors import ValidationFailed
+from portal.customers.models import Customer
 from portal.dbtypes import KST, utcnow
 from portal.extensions import db
-
-
-class CorrectionError(AccountError):
-    """Base of the correction failures."""
-
-
-class UnderCorrection(CorrectionError):
-    """The data asked for has an open correction request; ``fields`` names them."""
-
-    def __init__(self, fields: list[str]) -> None:
-        super().__init__(", ".join(fields))
-        self.fields = fields
-
-    @property
-    def message(self) -> str:
-        labels = ", ".join(str(m.FIELD_LABELS.get(f, f)) for f in self.fields)
-        return str(m.UNDER_CORRECTION % {"fields": labels})
-
-
-class CorrectionAlreadyOpen(CorrectionError):
-    """A request for that field is already open."""
-
-
-class CorrectionNotFound(CorrectionError):
-    """No such correction request."""
-
-
-class CorrectionNotOpen(CorrectionError):
-    """The request was already approved or rejected."""
-
-
-class CorrectionConflict(CorrectionError):
-    """The customer row changed while the approval was being written; run it again."""
-
-
-class NoticeNotFound(CorrectionError):
-    """No such notification task."""
-
-
-class NoticeAlreadyDone(CorrectionError):
-    """The task was already marked notified."""
 
 
 def applicable_fields(customer: Customer) -> tuple[str, ...]:
@@ -194,7 +163,7 @@ def corrections_of(customer_id: int, *, limit: int = 50) -> list[CorrectionReque
 
 def correction_queue(*, include_resolved: bool = False, limit: int = 200) -> list[tuple]:
     """(request, login ID) pairs for staff, oldest open first."""
-    from portal.account.models import LoginId
+    from portal.customers.models import LoginId
 
     stmt = (
         select(CorrectionRequest, LoginId.login_id)

@@ -13,8 +13,8 @@ from datetime import date, datetime
 
 from sqlalchemy import MetaData, Table, select
 
-from portal.account.models import Customer
-from portal.account.validation import display_phone
+from portal.customers.models import Customer
+from portal.customers.validation import display_phone
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.security import mask

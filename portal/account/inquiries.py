@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal.account import validation as v
-from portal.account.models import Customer, LoginId
-from portal.account.records import RETENTION_COMPLAINT, Inquiry
-from portal.account.services import AccountError, ValidationFailed
+from portal.account.errors import InquiryAlreadyAnswered, InquiryNotFound
+from portal.account.models import RETENTION_COMPLAINT, Inquiry
+from portal.customers import validation as v
+from portal.customers.errors import ValidationFailed
+from portal.customers.models import Customer, LoginId
 from portal.dbtypes import utcnow
 from portal.extensions import db
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
 ANSWER_MAX = 10000
-
-
-class InquiryNotFound(AccountError):
-    """No such inquiry."""
-
-
-class InquiryAlreadyAnswered(AccountError):
-    """The inquiry has an answer already."""
 
 
 def submit_inquiry(customer: Customer, *, subject: str | None, body: str | None) -> Inquiry:

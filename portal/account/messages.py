@@ -2,24 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 
-REQUIRED = _l("필수 항목입니다.")
-TOO_LONG = _l("%(max)s자 이하로 입력해 주세요.")
-LOGIN_ID_FORMAT = _l("아이디는 영문 소문자, 숫자, 밑줄(_)로 4~20자여야 합니다.")
-LOGIN_ID_TAKEN = _l("이미 발급되었거나 사용할 수 없는 아이디입니다.")
-EMAIL_INVALID = _l("올바른 이메일 주소가 아닙니다.")
-PHONE_INVALID = _l("올바른 전화번호가 아닙니다.")
-PHONE_NOT_KR = _l("일반 회원은 국내 전화번호를 입력해 주세요.")
-PHONE_INTERNATIONAL = _l(
-    "해외거주 회원은 국가번호를 포함한 국제 전화번호(+로 시작)를 입력해 주세요."
-)
-POSTAL_CODE_INVALID = _l("우편번호는 숫자 5자리입니다.")
-COUNTRY_INVALID = _l("국가 코드는 영문 2자리(예: US)입니다.")
-BIRTH_DATE_INVALID = _l("생년월일은 YYYY-MM-DD 형식의 지난 날짜여야 합니다.")
-BUSINESS_NUMBER_INVALID = _l("사업자등록번호 10자리가 올바르지 않습니다(검증번호 불일치).")
-MEMBER_TYPE_INVALID = _l("회원 구분이 올바르지 않습니다.")
-CUSTOMER_TYPE_INVALID = _l("고객 유형이 올바르지 않습니다.")
-SECOND_FACTOR_INVALID = _l("2차 인증 수단은 보안카드(card) 또는 OTP(otp)입니다.")
-CONTROL_CHARACTERS = _l("입력할 수 없는 문자가 있습니다.")
+from portal.account import errors as e
+from portal.customers.messages import FIELD_LABELS
 
 # --- profile, corrections, export, disclosures, inquiries (issue 4) -------------------
 FORM_SHAPE = _l("입력 형식이 올바르지 않습니다.")
@@ -58,28 +42,24 @@ INQUIRY_NOT_FOUND = _l("문의를 찾을 수 없습니다.")
 INQUIRY_ALREADY_ANSWERED = _l("이미 답변한 문의입니다.")
 EXPORT_READY = _l("내 정보 파일을 내려받았습니다.")
 
-FIELD_LABELS = {
-    "login_id": _l("아이디"),
-    "name": _l("성명"),
-    "birth_date": _l("생년월일"),
-    "business_number": _l("사업자등록번호"),
-    "email": _l("이메일"),
-    "phone": _l("연락처"),
-    "postal_code": _l("우편번호"),
-    "address": _l("주소"),
-    "country": _l("국가"),
-    "username": _l("유저네임"),
-    "value": _l("새 값"),
-    "reason": _l("신청 사유"),
-    "field": _l("정정 항목"),
-    "subject": _l("제목"),
-    "body": _l("내용"),
-    "version": _l("화면 정보"),
-}
 
-SOURCE_LABELS = {
-    "form": _l("가입신청서"),
-    "self": _l("본인 수정"),
-    "correction": _l("정정 신청(승인)"),
-    "service": _l("서비스 이용"),
+def message_for(exc: e.AccountError) -> str:
+    """The message an account failure shows (the one mapping for views and commands)."""
+    if isinstance(exc, e.UnderCorrection):
+        labels = ", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields)
+        return str(UNDER_CORRECTION % {"fields": labels})
+    return str(_FIXED[type(exc)])
+
+
+_FIXED = {
+    e.StaleProfile: PROFILE_STALE,
+    e.ReauthNeeded: PROFILE_REAUTH,
+    e.CorrectionAlreadyOpen: CORRECTION_ALREADY_OPEN,
+    e.CorrectionNotFound: CORRECTION_NOT_FOUND,
+    e.CorrectionNotOpen: CORRECTION_NOT_OPEN,
+    e.CorrectionConflict: CORRECTION_CONFLICT,
+    e.NoticeNotFound: NOTICE_NOT_FOUND,
+    e.NoticeAlreadyDone: NOTICE_ALREADY_DONE,
+    e.InquiryNotFound: INQUIRY_NOT_FOUND,
+    e.InquiryAlreadyAnswered: INQUIRY_ALREADY_ANSWERED,
 }

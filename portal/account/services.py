@@ -1,4 +1,4 @@
-"""Customer registration and the customer-data rules."""
+"""The customer's own account: the dashboard summary, the profile (see and edit) and its facts."""
 
 from __future__ import annotations
 
@@ -8,191 +8,20 @@ from datetime import date
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.account import messages as m
-from portal.account import validation as v
-from portal.account.models import (
-    CUSTOMER_TYPES,
-    MEMBER_TYPES,
-    SECOND_FACTORS,
-    Customer,
-    LoginId,
-    ServiceLine,
-)
-from portal.auth.models import UserSession
-from portal.auth.passwords import hash_password, password_problems
+from portal.account.errors import ReauthNeeded, StaleProfile
+from portal.account.models import CORRECTABLE_FIELDS, CorrectionRequest, Disclosure, Inquiry
+from portal.audit.models import SecurityEvent
+from portal.audit.services import record_event
+from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSession
 from portal.auth.sessions import reauth_due
+from portal.billing.summary import balance_due
+from portal.customers import messages as cm
+from portal.customers import validation as v
+from portal.customers.errors import ValidationFailed
+from portal.customers.models import Customer, ServiceLine
+from portal.customers.services import collect
 from portal.extensions import db
-
-
-class AccountError(Exception):
-    """Base of the account package's failures."""
-
-
-class ValidationFailed(AccountError):
-    """One or more fields are invalid; ``errors`` maps field name to message."""
-
-    def __init__(self, errors: dict[str, object]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class LoginIdTaken(AccountError):
-    """The login ID was issued before (to anyone, ever)."""
-
-
-class StaleProfile(AccountError):
-    """The profile form was made from an older version of the row: nothing was saved."""
-
-
-class ReauthNeeded(AccountError):
-    """The password was not typed within the re-authentication window: nothing was saved."""
-
-
-@dataclass
-class NewCustomer:
-    """Input for :func:`register_customer`, as typed on the paper application form."""
-
-    login_id: str
-    name: str
-    email: str
-    phone: str
-    password: str
-    member_type: str = "general"
-    customer_type: str = "individual"
-    birth_date: str | date | None = None
-    business_number: str | None = None
-    postal_code: str | None = None
-    address: str | None = None
-    country: str | None = None
-    username: str | None = None
-    second_factor: str = "card"
-    activated: bool = False
-    lines: list[dict] = field(default_factory=list)
-
-
-@dataclass
-class Registered:
-    customer: Customer
-    card_serial: str | None = None
-    card_codes: list[str] | None = None
-    otp_secret: str | None = None
-
-
-def login_id_issued(login_id: str) -> bool:
-    """True if ``login_id`` was ever issued (active or retired)."""
-    stmt = select(func.count()).select_from(LoginId).where(LoginId.login_id == login_id.lower())
-    return bool(db.session.scalar(stmt))
-
-
-def _collect(errors: dict, name: str, fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except v.FieldInvalid as exc:
-        errors[name] = exc.message
-        return None
-
-
-def _given(value: str | date | None) -> bool:
-    """An optional item counts as absent when empty or blank (an empty CSV cell, say)."""
-    return value is not None and (not isinstance(value, str) or bool(value.strip()))
-
-
-def register_customer(data: NewCustomer) -> Registered:
-    """Register a customer from an application form and issue their second factor.
-
-    :raises ValidationFailed: a field breaks its rule (all fields are checked at once).
-    :raises LoginIdTaken: the login ID was ever issued before.
-    """
-    errors: dict[str, object] = {}
-    login = _collect(errors, "login_id", v.login_id, data.login_id)
-    if data.member_type not in MEMBER_TYPES:
-        errors["member_type"] = m.MEMBER_TYPE_INVALID
-    if data.customer_type not in CUSTOMER_TYPES:
-        errors["customer_type"] = m.CUSTOMER_TYPE_INVALID
-    if data.second_factor not in SECOND_FACTORS:
-        errors["second_factor"] = m.SECOND_FACTOR_INVALID
-    name = _collect(errors, "name", v.clean_text, data.name, max_length=100)
-    email = _collect(errors, "email", v.email, data.email)
-    phone = _collect(errors, "phone", v.phone, data.phone, member_type=data.member_type)
-    address = _collect(errors, "address", v.clean_text, data.address, max_length=300)
-    username = _collect(
-        errors, "username", v.clean_text, data.username or data.name or "", max_length=40
-    )
-    postal = country = None
-    if data.member_type == "general":
-        postal = _collect(errors, "postal_code", v.postal_code, data.postal_code)
-    elif data.member_type == "overseas":
-        country = _collect(errors, "country", v.country, data.country)
-    # Birth date and business number are billing items (policy §1-가-2), not sign-up items:
-    # the policy lists what registration collects, and they are not on that list. Optional
-    # here (asked for when billing needs them, or added by a correction request), but a
-    # value that is given must pass its rule (a real past date; the business number's
-    # check digit).
-    birth = business = None
-    if data.customer_type == "individual" and _given(data.birth_date):
-        birth = _collect(errors, "birth_date", v.birth_date, data.birth_date)
-    elif data.customer_type == "business" and _given(data.business_number):
-        business = _collect(errors, "business_number", v.business_number, data.business_number)
-    problems = password_problems(data.password or "", login_id=login or "")
-    if problems:
-        errors["password"] = problems[0]
-    if errors:
-        raise ValidationFailed(errors)
-    assert login is not None
-    if login_id_issued(login):
-        raise LoginIdTaken(login)
-
-    register = LoginId(login_id=login)
-    db.session.add(register)
-    db.session.flush()
-    customer = Customer(
-        login_id_id=register.id,
-        name=name,
-        member_type=data.member_type,
-        customer_type=data.customer_type,
-        birth_date=birth,
-        business_number=business,
-        email=email,
-        phone=phone,
-        postal_code=postal,
-        address=address,
-        country=country,
-        username=username,
-        password_hash=hash_password(data.password),
-        must_activate=not data.activated,
-        second_factor=data.second_factor,
-    )
-    customer.login = register
-    db.session.add(customer)
-    db.session.flush()
-    for line in data.lines:
-        db.session.add(ServiceLine(customer_id=customer.id, **line))
-    result = Registered(customer=customer)
-    if data.second_factor == "card":
-        from portal.auth.cards import issue_card
-
-        card, codes = issue_card(customer)
-        result.card_serial, result.card_codes = card.serial, codes
-    else:
-        from portal.auth.otp import enrol_confirmed
-
-        result.otp_secret = enrol_confirmed(customer)
-    db.session.flush()
-    return result
-
-
-def customer_by_login_id(login_id: str) -> Customer | None:
-    """Look a customer up by login ID (case-insensitive); None if unknown or retired.
-
-    Text that cannot be a login ID is never sent to the database (a NUL byte, say, would
-    make PostgreSQL fail the query).
-    """
-    try:
-        login_id = v.login_id(login_id)
-    except v.FieldInvalid:
-        return None
-    stmt = select(Customer).join(Customer.login).where(LoginId.login_id == login_id)
-    return db.session.scalars(stmt).first()
+from portal.policy.services import latest_notices
 
 
 @dataclass
@@ -213,9 +42,6 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
     derived table of the previous sign-in, left-joined to the lines, so there is a row even
     without lines — and the notices in one more; the balance comes from billing.
     """
-    from portal.audit.models import SecurityEvent
-    from portal.billing.summary import balance_due
-    from portal.policy.services import latest_notices
 
     # The newest login_success is this very session; the one before it is "최근 접속".
     previous_event = (
@@ -248,8 +74,6 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
 
 
 # --- profile: see and edit (SPEC §3, policy §7) ----------------------------------------
-
-EDITABLE_FIELDS = ("email", "phone", "postal_code", "address", "country", "username")
 
 
 def field_sources(customer: Customer) -> dict[str, str]:
@@ -321,16 +145,16 @@ def update_profile(
         raise StaleProfile(customer_id)
     errors: dict[str, object] = {}
     wanted: dict[str, object] = {
-        "email": _collect(errors, "email", v.email, email),
-        "phone": _collect(errors, "phone", v.phone, phone, member_type=customer.member_type),
-        "address": _collect(errors, "address", v.clean_text, address, max_length=300),
-        "username": _collect(errors, "username", v.clean_text, username, max_length=40),
+        "email": collect(errors, "email", v.email, email),
+        "phone": collect(errors, "phone", v.phone, phone, member_type=customer.member_type),
+        "address": collect(errors, "address", v.clean_text, address, max_length=300),
+        "username": collect(errors, "username", v.clean_text, username, max_length=40),
     }
     if customer.member_type == "general":
-        wanted["postal_code"] = _collect(errors, "postal_code", v.postal_code, postal_code)
+        wanted["postal_code"] = collect(errors, "postal_code", v.postal_code, postal_code)
     else:
         # Overseas members: a country and a free-form foreign address, no Korean postcode.
-        wanted["country"] = _collect(errors, "country", v.country, country)
+        wanted["country"] = collect(errors, "country", v.country, country)
     if errors:
         raise ValidationFailed(errors)
     changed = [name for name, value in wanted.items() if getattr(customer, name) != value]
@@ -340,7 +164,6 @@ def update_profile(
         setattr(customer, name, wanted[name])
     set_field_sources(customer, changed, "self")
     customer.version = customer.version + 1
-    from portal.audit.services import record_event
 
     record_event("profile_updated", customer_id=customer.id, detail=",".join(changed))
     try:
@@ -360,7 +183,7 @@ def current_profile_values(customer_id: int) -> list[tuple[object, str]]:
     names.insert(2, "postal_code" if customer.member_type == "general" else "country")
     shown = {name: getattr(customer, name) or "" for name in names}
     shown["phone"] = v.display_phone(customer.phone, customer.member_type)
-    return [(m.FIELD_LABELS[name], shown[name]) for name in names]
+    return [(cm.FIELD_LABELS[name], shown[name]) for name in names]
 
 
 @dataclass
@@ -383,8 +206,6 @@ def profile_facts(customer: Customer) -> ProfileFacts:
     One SELECT of scalar subqueries, so the profile page costs the same number of statements
     however many sessions, codes or requests the customer has (statement budget, tested).
     """
-    from portal.account.records import CORRECTABLE_FIELDS, CorrectionRequest, Disclosure, Inquiry
-    from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard
 
     cid = customer.id
     active_card = (

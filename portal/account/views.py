@@ -10,20 +10,13 @@ from flask_login import current_user, login_required
 
 from portal.account import bp
 from portal.account import messages as m
-from portal.account.corrections import (
-    CorrectionAlreadyOpen,
-    applicable_fields,
-    corrections_of,
-    request_correction,
-)
+from portal.account.corrections import applicable_fields, corrections_of, request_correction
 from portal.account.disclosures import disclosures_of, item_label
+from portal.account.errors import CorrectionAlreadyOpen, ReauthNeeded, StaleProfile
 from portal.account.export import export_customer_data
 from portal.account.forms import CorrectionForm, InquiryForm, ProfileForm
 from portal.account.inquiries import inquiries_of, inquiry_of, submit_inquiry
 from portal.account.services import (
-    ReauthNeeded,
-    StaleProfile,
-    ValidationFailed,
     current_profile_values,
     dashboard_summary,
     ensure_recent_password,
@@ -33,8 +26,9 @@ from portal.account.services import (
     profile_facts,
     update_profile,
 )
-from portal.account.validation import display_phone
 from portal.billing.summary import payment_method_summary
+from portal.customers.errors import ValidationFailed
+from portal.customers.validation import display_phone
 from portal.dbtypes import kst_today, utcnow
 from portal.errors import render_error
 from portal.extensions import db, limiter

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pyotp
 from sqlalchemy import select
 
-from portal.account import validation as v
 from portal.admin.models import STAFF_ROLES, Staff
 from portal.auth.passwords import hash_password, password_problems
+from portal.customers import validation as v
 from portal.extensions import db
 from portal.security import encrypt
 

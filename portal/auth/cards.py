@@ -18,10 +18,10 @@ from typing import NoReturn
 from flask import current_app
 from sqlalchemy import select, update
 
-from portal.account.models import Customer
 from portal.auth.attempts import charge, conditional_update
 from portal.auth.errors import CardExhausted, CardLocked, StaleChallenge, WrongCardCode
 from portal.auth.models import CardUsedPair, SecurityCard
+from portal.customers.models import Customer
 from portal.database import commit_security_write
 from portal.dbtypes import utcnow
 from portal.extensions import db

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.account.models import Customer
+from portal.customers.models import Customer
 from portal.dbtypes import UTCDateTime, utcnow
 from portal.extensions import db
 

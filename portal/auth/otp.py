@@ -13,10 +13,10 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select
 
-from portal.account.models import Customer
 from portal.auth.attempts import charge, conditional_update
 from portal.auth.errors import OtpLocked, OtpNotEnrolled, OtpReplay, WrongOtp, WrongRecoveryCode
 from portal.auth.models import OtpCredential, RecoveryCode
+from portal.customers.models import Customer
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.security import decrypt, encrypt, keyed_hash

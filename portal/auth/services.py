@@ -11,8 +11,6 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, or_, select
 
-from portal.account.models import Customer
-from portal.account.services import customer_by_login_id
 from portal.audit.services import record_event
 from portal.auth import cards, otp
 from portal.auth import messages as m
@@ -42,6 +40,8 @@ from portal.auth.sessions import (
     rotate_session_token,
     sessions_of,
 )
+from portal.customers.models import Customer
+from portal.customers.services import customer_by_login_id
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.security import keyed_hash

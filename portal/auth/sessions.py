@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from flask import current_app, g, request
 from sqlalchemy import delete, select
 
-from portal.account.models import Customer
 from portal.audit.services import record_event
 from portal.auth.models import UserSession
+from portal.customers.models import Customer
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.security import keyed_hash

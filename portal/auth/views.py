@@ -15,7 +15,6 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.account import messages as am
 from portal.audit.services import events_of
 from portal.auth import bp
 from portal.auth import messages as m
@@ -40,6 +39,7 @@ from portal.auth.forms import (
     ReauthForm,
     RecoveryForm,
 )
+from portal.customers import messages as cm
 from portal.extensions import limiter, login_manager
 from portal.security import reauth_required, safe_next_url
 
@@ -92,7 +92,7 @@ def login():
     status = 200
     if request.method == "POST":
         if not form.validate():
-            error = m.BAD_CREDENTIALS if form.login_id.data else am.REQUIRED
+            error = m.BAD_CREDENTIALS if form.login_id.data else cm.REQUIRED
             status = 400 if not (form.login_id.data and form.password.data) else 200
         else:
             try:
@@ -212,7 +212,7 @@ def activate():
     if request.method == "POST":
         form = NewPasswordForm(request.form)
         if not form.validate():
-            errors, status = [am.REQUIRED], 400
+            errors, status = [cm.REQUIRED], 400
         else:
             try:
                 auth.activate(
@@ -267,7 +267,7 @@ def reauth():
     if request.method == "POST":
         form = ReauthForm(request.form)
         if not form.validate():
-            error, status = am.REQUIRED, 400
+            error, status = cm.REQUIRED, 400
         else:
             try:
                 auth.reauthenticate(
@@ -292,7 +292,7 @@ def change_password():
     if request.method == "POST":
         form = ChangePasswordForm(request.form)
         if not form.validate():
-            errors, status = [am.REQUIRED], 400
+            errors, status = [cm.REQUIRED], 400
         else:
             try:
                 auth.change_password(

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from portal.account.models import Customer
 from portal.auth.models import UserSession
+from portal.customers.models import Customer
 from portal.dbtypes import utcnow
 from portal.extensions import db as _db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portal.account.inquiries import submit_inquiry
-from portal.account.models import Customer
-from portal.account.records import Inquiry
+from portal.account.models import Inquiry
+from portal.customers.models import Customer
 
 
 @pytest.fixture

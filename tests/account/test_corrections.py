@@ -8,19 +8,19 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.account.corrections import (
-    CorrectionAlreadyOpen,
-    CorrectionNotOpen,
-    UnderCorrection,
     approve_correction,
     ensure_not_under_correction,
     reject_correction,
     request_correction,
 )
 from portal.account.disclosures import record_disclosure
-from portal.account.models import Customer
-from portal.account.records import CorrectionNotice, CorrectionRequest
-from portal.account.services import ValidationFailed, field_sources
+from portal.account.errors import CorrectionAlreadyOpen, CorrectionNotOpen, UnderCorrection
+from portal.account.messages import message_for
+from portal.account.models import CorrectionNotice, CorrectionRequest
+from portal.account.services import field_sources
 from portal.audit.models import SecurityEvent
+from portal.customers.errors import ValidationFailed
+from portal.customers.models import Customer
 from tests.account.conftest import fresh
 from tests.conftest import post_form
 
@@ -93,7 +93,7 @@ def test_freeze_while_open_and_release_on_resolution(app, db, customer):
     with pytest.raises(UnderCorrection) as info:
         ensure_not_under_correction(row, ["email", "name"])
     assert info.value.fields == ["name"]
-    assert "성명" in info.value.message
+    assert "성명" in message_for(info.value)
     ensure_not_under_correction(row, ["birth_date", "email"])  # other fields are usable
     # Providing the frozen field to a third party is refused; other items are not.
     with pytest.raises(UnderCorrection):
@@ -324,7 +324,7 @@ def test_racing_second_request_hits_the_unique_pair(app, db, customer, monkeypat
 def test_approval_racing_a_profile_edit_is_refused_cleanly(app, db, customer, runner):
     from sqlalchemy import update
 
-    from portal.account.corrections import CorrectionConflict
+    from portal.account.errors import CorrectionConflict
 
     req = request_correction(_customer(db, customer), field="name", value="홍길순", reason="r")
     db.session.commit()

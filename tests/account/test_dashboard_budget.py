@@ -9,9 +9,9 @@ import pytest
 from portal.account.corrections import request_correction
 from portal.account.disclosures import record_disclosure
 from portal.account.inquiries import submit_inquiry
-from portal.account.models import Customer, ServiceLine
 from portal.audit.services import record_event
 from portal.billing.summary import balance_due
+from portal.customers.models import Customer, ServiceLine
 from portal.policy.models import Notice
 from tests.account.conftest import count_statements
 

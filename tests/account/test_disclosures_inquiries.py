@@ -8,15 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.account.disclosures import disclosures_of, record_disclosure
-from portal.account.inquiries import (
-    InquiryAlreadyAnswered,
-    answer_inquiry,
-    inquiries_of,
-    submit_inquiry,
-)
-from portal.account.models import Customer
-from portal.account.records import Disclosure, Inquiry
-from portal.account.services import ValidationFailed
+from portal.account.errors import InquiryAlreadyAnswered
+from portal.account.inquiries import answer_inquiry, inquiries_of, submit_inquiry
+from portal.account.models import Disclosure, Inquiry
+from portal.customers.errors import ValidationFailed
+from portal.customers.models import Customer
 from portal.dbtypes import kst_today
 from tests.conftest import post_form
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from portal.account import validation as v
+from portal.customers import validation as v
 from tests.account.conftest import fresh, version_from
 from tests.conftest import csrf_from
 

@@ -11,8 +11,8 @@ from portal.account import export as export_service
 from portal.account.corrections import approve_correction, request_correction
 from portal.account.disclosures import record_disclosure
 from portal.account.inquiries import answer_inquiry, submit_inquiry
-from portal.account.models import Customer, ServiceLine
 from portal.auth.models import UserSession
+from portal.customers.models import Customer, ServiceLine
 from portal.dbtypes import utcnow
 from portal.extensions import db as _db
 from tests.conftest import post_form

@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.account.corrections import approve_correction, request_correction
-from portal.account.models import Customer
-from portal.account.services import NewCustomer, ValidationFailed, register_customer
+from portal.auth.registration import register_customer
+from portal.customers.errors import ValidationFailed
+from portal.customers.models import Customer
+from portal.customers.services import NewCustomer
 from tests.account.conftest import fresh
 from tests.conftest import post_form
 from tests.factories import PASSWORD
@@ -125,7 +127,7 @@ def test_missing_birth_date_can_be_added_through_a_correction_request(
         {"field": "birth_date", "value": "1990-01-02", "reason": "등록"},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    from portal.account.records import CorrectionRequest
+    from portal.account.models import CorrectionRequest
 
     req = db.session.scalars(select(CorrectionRequest)).one()
     assert (req.field, req.new_value, req.status) == ("birth_date", "1990-01-02", "open")

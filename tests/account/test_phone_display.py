@@ -8,8 +8,8 @@ import json
 import pytest
 from flask import render_template_string
 
-from portal.account import validation as v
-from portal.account.models import Customer
+from portal.customers import validation as v
+from portal.customers.models import Customer
 from tests.account.conftest import fresh, version_from
 from tests.conftest import csrf_from, post_form
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from portal.account.models import Customer
+from portal.account.errors import StaleProfile
 from portal.account.services import (
-    StaleProfile,
-    ValidationFailed,
     field_sources,
     mask_birth_date,
     mask_business_number,
     update_profile,
 )
 from portal.audit.models import SecurityEvent
+from portal.customers.errors import ValidationFailed
+from portal.customers.models import Customer
 from tests.account.conftest import fresh, password_session, version_from
 from tests.conftest import post_form
 

@@ -14,10 +14,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from portal.account.models import Customer
-from portal.account.services import ReauthNeeded, update_profile
+from portal.account.errors import ReauthNeeded
+from portal.account.services import update_profile
 from portal.audit.models import SecurityEvent
 from portal.auth.models import UserSession
+from portal.customers.models import Customer
 from portal.dbtypes import utcnow
 from tests.account.conftest import fresh, password_session, version_from
 from tests.conftest import csrf_from, post_form

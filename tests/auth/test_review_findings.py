@@ -12,8 +12,8 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 
-from portal.account.models import Customer
 from portal.auth.models import OtpCredential
+from portal.customers.models import Customer
 from tests.conftest import AuthActions, DemoCustomer, post_form
 
 T0 = datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC)

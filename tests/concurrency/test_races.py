@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import pyotp
 from sqlalchemy import func, select
 
-from portal.account.models import Customer
 from portal.audit.models import SecurityEvent
 from portal.auth.models import OtpCredential, PendingLogin, SecurityCard, UserSession
+from portal.customers.models import Customer
 
 BURST = 40
 

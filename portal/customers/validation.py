@@ -12,7 +12,7 @@ from datetime import date
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from portal.account import messages as m
+from portal.customers import messages as m
 from portal.dbtypes import kst_today
 
 LOGIN_ID_RE = re.compile(r"[a-z0-9_]{4,20}")

@@ -1,0 +1,23 @@
+"""The customers package's failures: data, not text (portal.customers.messages words them)."""
+
+from __future__ import annotations
+
+
+class CustomerError(Exception):
+    """Base of the customers package's failures."""
+
+
+class ValidationFailed(CustomerError):
+    """One or more fields are invalid; ``errors`` maps field name to message."""
+
+    def __init__(self, errors: dict[str, object]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class LoginIdTaken(CustomerError):
+    """The login ID was issued before (to anyone, ever)."""
+
+    def __init__(self, login_id: str) -> None:
+        super().__init__(login_id)
+        self.login_id = login_id
