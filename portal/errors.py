@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.extensions import db
+
 TITLES = {
     400: _l("잘못된 요청입니다"),
     403: _l("접근 권한이 없습니다"),
@@ -95,8 +97,6 @@ def _retry_after_from(exc: HTTPException) -> int | None:
 
 
 def _rollback_quietly() -> None:
-    from portal.extensions import db
-
     # The page must render even if the database itself is what failed.
     with contextlib.suppress(Exception):
         db.session.rollback()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from functools import wraps
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import Flask, abort, current_app, flash, g, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Flask, abort, current_app, g, request
+from flask_login import current_user
 
 # No inline script or style anywhere (templates use static files), so the policy needs no
 # 'unsafe-inline'. Inline SVG (OTP QR codes) is markup, not script, and is allowed.
@@ -98,33 +97,6 @@ def safe_next_url(target: str | None, default: str = "/account") -> str:
     return target
 
 
-def reauth_required(view=None, *, return_to: str | None = None):
-    """Require the password again when it was last entered too long ago (SPEC §2).
-
-    GET requests come back to the same page; a POST comes back to ``return_to`` (the page
-    holding its form), since a form submission cannot be replayed after the detour.
-    """
-
-    def decorator(fn):
-        @wraps(fn)
-        @login_required
-        def wrapper(*args, **kwargs):
-            # Imported here: the auth package itself imports this module (keyed_hash).
-            from portal.auth import messages as m
-            from portal.auth.sessions import reauth_due
-
-            row = current_user.current_session
-            if row is None or reauth_due(row):
-                target = request.full_path.rstrip("?") if request.method == "GET" else return_to
-                flash(m.REAUTH_NEEDED, "info")
-                return redirect(url_for("auth.reauth", next=target or url_for("account.dashboard")))
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    return decorator(view) if view is not None else decorator
-
-
 # --- data-key crypto ---------------------------------------------------------------
 
 
@@ -175,7 +147,6 @@ __all__ = [
     "encrypt",
     "keyed_hash",
     "mask",
-    "reauth_required",
     "register_security",
     "rotate_token",
     "safe_next_url",

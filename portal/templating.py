@@ -7,6 +7,8 @@ from datetime import date, datetime
 from flask import Flask, g, request
 from flask_babel import get_locale
 
+from portal.audit.messages import event_label
+from portal.customers.validation import display_phone
 from portal.dbtypes import KST
 
 
@@ -30,9 +32,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(kst, "kst")
     app.add_template_filter(won, "won")
     app.add_template_filter(iso_date, "isodate")
-    from portal.audit.messages import event_label
-    from portal.customers.validation import display_phone
-
     # {{ c.phone|phone(c.member_type) }}: stored E.164, shown national or international.
     app.add_template_filter(display_phone, "phone")
 

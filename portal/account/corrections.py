@@ -37,7 +37,7 @@ from portal.account.services import set_field_sources
 from portal.audit.services import record_event
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
-from portal.customers.models import Customer
+from portal.customers.models import Customer, LoginId
 from portal.dbtypes import KST, utcnow
 from portal.extensions import db
 
@@ -163,8 +163,6 @@ def corrections_of(customer_id: int, *, limit: int = 50) -> list[CorrectionReque
 
 def correction_queue(*, include_resolved: bool = False, limit: int = 200) -> list[tuple]:
     """(request, login ID) pairs for staff, oldest open first."""
-    from portal.customers.models import LoginId
-
     stmt = (
         select(CorrectionRequest, LoginId.login_id)
         .join(Customer, Customer.id == CorrectionRequest.customer_id)

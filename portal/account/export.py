@@ -13,6 +13,8 @@ from datetime import date, datetime
 
 from sqlalchemy import MetaData, Table, select
 
+from portal.audit.services import record_event
+from portal.billing.summary import billing_export
 from portal.customers.models import Customer
 from portal.customers.validation import display_phone
 from portal.dbtypes import utcnow
@@ -128,8 +130,6 @@ def build_export(customer: Customer) -> dict:
     Identity data under correction is included: the customer is the data subject, not a
     third party, and needs to see what is held while the correction is pending.
     """
-    from portal.billing.summary import billing_export
-
     tables = db.metadata.tables
     profile_table = tables["customers"]
     login_table = tables["login_ids"]
@@ -168,8 +168,6 @@ def build_export(customer: Customer) -> dict:
 
 def export_customer_data(customer: Customer) -> dict:
     """The download for the customer themself, recorded as an event in the same transaction."""
-    from portal.audit.services import record_event
-
     data = build_export(customer)
     record_event("data_exported", customer_id=customer.id)
     return data

@@ -26,13 +26,14 @@ from portal.account.services import (
     profile_facts,
     update_profile,
 )
+from portal.auth.guards import reauth_required
 from portal.billing.summary import payment_method_summary
 from portal.customers.errors import ValidationFailed
 from portal.customers.validation import display_phone
 from portal.dbtypes import kst_today, utcnow
 from portal.errors import render_error
 from portal.extensions import db, limiter
-from portal.security import InvalidToken, decrypt, encrypt, reauth_required
+from portal.security import InvalidToken, decrypt, encrypt
 
 PER_PAGE = 20
 # Signed-in customers only, but each submit is a row kept for years: cap the rate so a

@@ -13,6 +13,8 @@ import bcrypt
 from flask import current_app
 from zxcvbn import zxcvbn
 
+from portal.auth import messages as m
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 ZXCVBN_MAX_LENGTH = 72
@@ -70,8 +72,6 @@ def password_problems(
     not containing the login ID; not a common password (zxcvbn score below 2, or letters
     that are only keyboard walks and Korean words of ``common_passwords_ko.txt``).
     """
-    from portal.auth import messages as m
-
     problems: list[str] = []
     if len(password) < MIN_LENGTH:
         problems.append(m.PASSWORD_TOO_SHORT)

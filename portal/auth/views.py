@@ -39,9 +39,10 @@ from portal.auth.forms import (
     ReauthForm,
     RecoveryForm,
 )
+from portal.auth.guards import reauth_required
 from portal.customers import messages as cm
 from portal.extensions import limiter, login_manager
-from portal.security import reauth_required, safe_next_url
+from portal.security import safe_next_url
 
 PENDING_KEY = "pending_login"
 NEXT_KEY = "login_next"
