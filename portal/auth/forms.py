@@ -37,7 +37,7 @@ class CardForm(ShapeForm):
         return self.challenge_first.data, self.challenge_last.data
 
     def answer(self) -> dict:
-        """The keyword arguments of :func:`portal.auth.services.answer_step_two`."""
+        """The keyword arguments of :func:`portal.auth.signin.answer_step_two`."""
         return {
             "code_first": self.code_first.data,
             "code_last": self.code_last.data,
@@ -51,7 +51,7 @@ class OtpForm(ShapeForm):
     format_message = m.OTP_FORMAT
 
     def answer(self) -> dict:
-        """The keyword arguments of :func:`portal.auth.services.answer_step_two`."""
+        """The keyword arguments of :func:`portal.auth.signin.answer_step_two`."""
         return {"otp_code": self.otp.data}
 
 

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.audit.services import events_of
-from portal.auth import bp
+from portal.auth import bp, signin
 from portal.auth import messages as m
 from portal.auth import services as auth
 from portal.auth.errors import (
@@ -61,7 +61,7 @@ def unauthorized():
 def _pending():
     """This browser's pending login, or None (expired, abandoned or completed)."""
     try:
-        return auth.pending_login(session.get(PENDING_KEY))
+        return signin.pending_login(session.get(PENDING_KEY))
     except PendingLoginExpired:
         return None
 
@@ -97,7 +97,7 @@ def login():
             status = 400 if not (form.login_id.data and form.password.data) else 200
         else:
             try:
-                step = auth.begin_login(login_id=form.login_id.data, password=form.password.data)
+                step = signin.begin_login(login_id=form.login_id.data, password=form.password.data)
             except (InvalidCredentials, AccountLocked) as exc:
                 error = m.message_for(exc)
             else:
@@ -125,9 +125,9 @@ def verify():
     pending = _pending()
     if pending is None:
         return _back_to_login()
-    if auth.needs_activation(pending):
+    if signin.needs_activation(pending):
         return redirect(url_for("auth.activate"))
-    state = auth.step_two(pending)
+    state = signin.step_two(pending)
     error = None
     status = 200
     if request.method == "POST" and state.method is not None:
@@ -136,7 +136,7 @@ def verify():
             error, status = form.format_message, 400
         else:
             try:
-                token = auth.answer_step_two(pending, method=state.method, **form.answer())
+                token = signin.answer_step_two(pending, method=state.method, **form.answer())
             except ActivationRequired:
                 return redirect(url_for("auth.activate"))
             except PendingLoginExpired as exc:
@@ -144,7 +144,7 @@ def verify():
                 return _back_to_login(exc)
             except SecondFactorError as exc:
                 error = m.message_for(exc)
-                state = auth.step_two(pending)
+                state = signin.step_two(pending)
             else:
                 return _finish_login(token, pending.customer, m.SIGNED_IN)
     if error is None and state.problem is not None:
@@ -167,7 +167,7 @@ def verify_method():
     if pending is None:
         return _back_to_login()
     try:
-        auth.switch_method(pending, request.form.get("method", ""))
+        signin.switch_method(pending, request.form.get("method", ""))
     except SecondFactorError as exc:
         flash(m.message_for(exc), "error")
     return redirect(url_for("auth.verify"))
@@ -179,7 +179,7 @@ def recovery():
     pending = _pending()
     if pending is None:
         return _back_to_login()
-    if auth.needs_activation(pending):
+    if signin.needs_activation(pending):
         return redirect(url_for("auth.activate"))
     error = None
     status = 200
@@ -189,7 +189,7 @@ def recovery():
             error, status = m.RECOVERY_WRONG, 400
         else:
             try:
-                token, left = auth.use_recovery_code(pending, code=form.recovery_code.data)
+                token, left = signin.use_recovery_code(pending, code=form.recovery_code.data)
             except PendingLoginExpired as exc:
                 return _back_to_login(exc)
             except AuthError as exc:
@@ -206,7 +206,7 @@ def activate():
     pending = _pending()
     if pending is None:
         return _back_to_login()
-    if not auth.needs_activation(pending):
+    if not signin.needs_activation(pending):
         return redirect(url_for("auth.verify"))
     errors: list = []
     status = 200
@@ -216,7 +216,7 @@ def activate():
             errors, status = [cm.REQUIRED], 400
         else:
             try:
-                auth.activate(
+                signin.activate(
                     pending,
                     password=form.password.data,
                     password_confirm=form.password_confirm.data,
