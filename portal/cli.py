@@ -193,8 +193,9 @@ def policy_announce(
     """Schedule a policy revision and publish its pinned announcement notice."""
     from sqlalchemy.exc import IntegrityError
 
-    from portal.policy import messages as pm
-    from portal.policy.services import PolicyError, announce_revision, announcement_notice
+    from portal.policy.errors import LabelTaken, PolicyError
+    from portal.policy.messages import message_for
+    from portal.policy.services import announce_revision, announcement_notice
 
     body = _read_body(body_path)
     effective_on = _parse_date(effective, "--effective")
@@ -212,10 +213,10 @@ def policy_announce(
         notice_id = announcement_notice(version).id
         db.session.commit()
     except PolicyError as exc:
-        _fail(exc)
+        _fail(message_for(exc))
     except IntegrityError:
         # Another announcement took the label between our check and the commit.
-        _fail(pm.LABEL_TAKEN % {"label": label})
+        _fail(message_for(LabelTaken(label)))
     if as_json:
         click.echo(
             json.dumps(
@@ -254,7 +255,9 @@ def notices_post(
     as_json: bool,
 ) -> None:
     """Post a notice on the board."""
-    from portal.policy.services import PINNED_INDEFINITELY, PolicyError, post_notice
+    from portal.policy.errors import PolicyError
+    from portal.policy.messages import message_for
+    from portal.policy.services import PINNED_INDEFINITELY, post_notice
 
     body = _read_body(body_path)
     pin_date = _parse_date(pinned_until, "--pinned-until")
@@ -271,7 +274,7 @@ def notices_post(
         )
         db.session.commit()
     except PolicyError as exc:
-        _fail(exc)
+        _fail(message_for(exc))
     if as_json:
         click.echo(json.dumps({"notice_id": notice.id}))
         return

@@ -25,6 +25,18 @@ from sqlalchemy.orm import aliased
 from portal.dbtypes import KST, kst_today, utcnow
 from portal.extensions import db
 from portal.policy import messages as m
+from portal.policy.errors import (
+    AnnouncedInPast,
+    BodyRequired,
+    BodyTooLong,
+    EndDateInPast,
+    InvalidLabel,
+    LabelTaken,
+    OutOfOrder,
+    PageNotFound,
+    TitleRequired,
+    TooSoon,
+)
 from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 from portal.policy.seed import (
     SEED_ANNOUNCED_ON,
@@ -46,37 +58,6 @@ MAX_BODY_CHARS = 100_000
 PINNED_INDEFINITELY = date(9999, 12, 31)
 LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 HIDE_COOKIE_PREFIX = "notice_hidden_"
-
-
-# --- errors ---------------------------------------------------------------------------
-
-
-class PolicyError(Exception):
-    """A policy or notice rule refused the request; ``str(exc)`` is the user message."""
-
-
-class InvalidInput(PolicyError):
-    """A label, title, body or date is malformed."""
-
-
-class LabelTaken(PolicyError):
-    """A version with this label already exists."""
-
-
-class AnnouncedInPast(PolicyError):
-    """The announcement date is before today (KST)."""
-
-
-class TooSoon(PolicyError):
-    """The effective date is less than 7 (material: 30) days after the announcement."""
-
-    def __init__(self, message: str, *, earliest: date) -> None:
-        super().__init__(message)
-        self.earliest = earliest
-
-
-class OutOfOrder(PolicyError):
-    """The effective date is not after the latest existing version's."""
 
 
 # --- versions ------------------------------------------------------------------------
@@ -102,7 +83,10 @@ def announce_revision(
     The only way to add a version (the seed loader aside). The notice is pinned until the
     effective date and links to the new text and the diff.
 
-    :raises InvalidInput: malformed label, empty title or body.
+    :raises InvalidLabel: malformed label.
+    :raises TitleRequired: empty or too long title.
+    :raises BodyRequired: empty body.
+    :raises BodyTooLong: body over ``MAX_BODY_CHARS``.
     :raises AnnouncedInPast: ``announced_on`` is before today (KST).
     :raises TooSoon: ``effective_on`` is less than 7 days (30 when ``material``) later.
     :raises OutOfOrder: an existing version takes effect on or after ``effective_on``.
@@ -113,26 +97,21 @@ def announce_revision(
     label = (label or "").strip()
     title = " ".join((title or "").split())
     if not LABEL_RE.fullmatch(label):
-        raise InvalidInput(str(m.LABEL_INVALID))
+        raise InvalidLabel()
     _check_text(title, body_md)
     if announced_on < today:
-        raise AnnouncedInPast(
-            str(m.ANNOUNCED_IN_PAST % {"announced": announced_on, "today": today})
-        )
+        raise AnnouncedInPast(announced_on, today)
     earliest = earliest_effective_date(announced_on, material=material)
     if effective_on < earliest:
         days = MATERIAL_NOTICE_DAYS if material else NOTICE_DAYS
-        raise TooSoon(
-            str(m.TOO_SOON % {"days": days, "earliest": earliest, "effective": effective_on}),
-            earliest=earliest,
-        )
+        raise TooSoon(effective_on, earliest, days)
     latest = db.session.scalar(select(func.max(PolicyVersion.effective_on)))
     if latest is not None and effective_on <= latest:
         # One version per effective date, in order: "the newest whose date has come" must
         # never be ambiguous.
-        raise OutOfOrder(str(m.OUT_OF_ORDER % {"effective": effective_on, "latest": latest}))
+        raise OutOfOrder(effective_on, latest)
     if db.session.scalar(select(PolicyVersion.id).where(PolicyVersion.label == label)):
-        raise LabelTaken(str(m.LABEL_TAKEN % {"label": label}))
+        raise LabelTaken(label)
 
     version = PolicyVersion(
         label=label,
@@ -200,11 +179,11 @@ def _publish_time(announced_on: date) -> datetime:
 
 def _check_text(title: str, body_md: str) -> None:
     if not title or len(title) > 200:
-        raise InvalidInput(str(m.TITLE_REQUIRED))
+        raise TitleRequired()
     if not (body_md or "").strip():
-        raise InvalidInput(str(m.BODY_REQUIRED))
+        raise BodyRequired()
     if len(body_md) > MAX_BODY_CHARS:
-        raise InvalidInput(str(m.BODY_TOO_LONG % {"limit": MAX_BODY_CHARS}))
+        raise BodyTooLong(MAX_BODY_CHARS)
 
 
 def current_version() -> PolicyVersion | None:
@@ -594,14 +573,17 @@ def post_notice(
 ) -> Notice:
     """Publish a notice on the board now.
 
-    :raises InvalidInput: empty or too long title or body, or an end date in the past.
+    :raises TitleRequired: empty or too long title.
+    :raises BodyRequired: empty body.
+    :raises BodyTooLong: body over ``MAX_BODY_CHARS``.
+    :raises EndDateInPast: ``pinned_until`` or ``popup_until`` is before today (KST).
     """
     title = " ".join((title or "").split())
     _check_text(title, body_md)
     today = kst_today()
     for until in (pinned_until, popup_until):
         if until is not None and until < today:
-            raise InvalidInput(str(m.DATE_ORDER))
+            raise EndDateInPast()
     notice = Notice(
         title=title,
         body_md=body_md,
@@ -662,10 +644,6 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
-
-
-class PageNotFound(PolicyError):
-    """The page number is malformed or past the last page."""
 
 
 def parse_page(raw: str | None) -> int:

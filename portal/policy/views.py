@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.policy import bp
 from portal.policy import messages as m
 from portal.policy import services as policy
+from portal.policy.errors import PageNotFound
 
 
 def _etag(state: policy.ContentState) -> str:
@@ -126,7 +127,7 @@ def list_officers():
 def list_notices():
     try:
         page = policy.notices_page(policy.parse_page(request.args.get("page")))
-    except policy.PageNotFound:
+    except PageNotFound:
         abort(404)
     return _cacheable(
         lambda: render_template("policy/list_notices.html", page=page, is_pinned=policy.is_pinned)

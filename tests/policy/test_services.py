@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from portal.policy import services
+from portal.policy import errors, services
+from portal.policy.messages import message_for
 from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 from portal.policy.seed import SEED_LABEL, seed_markdown
 from portal.policy.services import _diff_lines
@@ -78,22 +79,22 @@ def test_notice_period_boundaries(db, frozen, days, material, allowed):
         db.session.commit()
         assert version.effective_on == effective
         return
-    with pytest.raises(services.TooSoon) as caught:
+    with pytest.raises(errors.TooSoon) as caught:
         announce(effective_on=effective, material=material)
     assert caught.value.earliest == TODAY + timedelta(days=30 if material else 7)
-    assert f"최소 {30 if material else 7}일" in str(caught.value)
+    assert f"최소 {30 if material else 7}일" in message_for(caught.value)
     db.session.rollback()
     assert count(PolicyVersion) == 1 and count(Notice) == 0
 
 
 def test_announcement_in_the_past_is_refused(db, frozen):
-    with pytest.raises(services.AnnouncedInPast):
+    with pytest.raises(errors.AnnouncedInPast):
         announce(announced_on=TODAY - timedelta(days=1), effective_on=TODAY + timedelta(days=20))
 
 
 def test_future_announcement_counts_from_its_own_date(db, frozen):
     later = TODAY + timedelta(days=3)
-    with pytest.raises(services.TooSoon):
+    with pytest.raises(errors.TooSoon):
         announce(announced_on=later, effective_on=later + timedelta(days=6))
     version = announce(announced_on=later, effective_on=later + timedelta(days=7))
     db.session.commit()
@@ -106,23 +107,23 @@ def test_future_announcement_counts_from_its_own_date(db, frozen):
 
 @pytest.mark.parametrize("label", ["", "   ", "../etc", "a b", "x" * 41, "<script>", "개정"])
 def test_malformed_labels_are_refused(db, frozen, label):
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(errors.InvalidInput):
         announce(label=label)
 
 
 def test_empty_title_or_body_is_refused(db, frozen):
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(errors.InvalidInput):
         announce(title="  ")
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(errors.InvalidInput):
         announce(body_md="\n  \n")
 
 
 def test_effective_dates_must_move_forward(db, frozen):
     announce(label="first", effective_on=TODAY + timedelta(days=10))
     db.session.commit()
-    with pytest.raises(services.OutOfOrder):
+    with pytest.raises(errors.OutOfOrder):
         announce(label="second", effective_on=TODAY + timedelta(days=10))
-    with pytest.raises(services.OutOfOrder):
+    with pytest.raises(errors.OutOfOrder):
         announce(label="third", effective_on=TODAY + timedelta(days=8))
 
 
@@ -154,7 +155,7 @@ def test_notice_and_version_share_one_transaction(db, frozen, monkeypatch):
 def test_duplicate_label_leaves_neither_row(db, frozen):
     announce(label="dup", effective_on=TODAY + timedelta(days=10))
     db.session.commit()
-    with pytest.raises(services.LabelTaken):
+    with pytest.raises(errors.LabelTaken):
         announce(label="dup", effective_on=TODAY + timedelta(days=20))
     db.session.rollback()
     assert count(PolicyVersion) == 2
@@ -264,10 +265,10 @@ def test_page_numbers(db, frozen):
     assert services.parse_page(None) == 1
     assert services.parse_page("3") == 3
     for raw in ["-1", "0", "abc", "1.5", "10" * 5, "１", " 1"]:
-        with pytest.raises(services.PageNotFound):
+        with pytest.raises(errors.PageNotFound):
             services.parse_page(raw)
     assert services.notices_page(1).items == []  # an empty board still has page 1
-    with pytest.raises(services.PageNotFound):
+    with pytest.raises(errors.PageNotFound):
         services.notices_page(2)
 
 
@@ -287,7 +288,7 @@ def test_popups_hidden_by_cookie_and_ended_by_date(db, frozen):
 
 
 def test_post_notice_refuses_past_end_dates(db, frozen):
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(errors.InvalidInput):
         services.post_notice(title="x", body_md="y", pinned_until=TODAY - timedelta(days=1))
 
 
