@@ -195,7 +195,7 @@ def policy_announce(
 
     from portal.policy.errors import LabelTaken, PolicyError
     from portal.policy.messages import message_for
-    from portal.policy.services import announce_revision, announcement_notice
+    from portal.policy.versions import announce_revision, announcement_notice
 
     body = _read_body(body_path)
     effective_on = _parse_date(effective, "--effective")
@@ -257,7 +257,7 @@ def notices_post(
     """Post a notice on the board."""
     from portal.policy.errors import PolicyError
     from portal.policy.messages import message_for
-    from portal.policy.services import PINNED_INDEFINITELY, post_notice
+    from portal.policy.notices import PINNED_INDEFINITELY, post_notice
 
     body = _read_body(body_path)
     pin_date = _parse_date(pinned_until, "--pinned-until")

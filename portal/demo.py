@@ -13,7 +13,8 @@ from portal.admin.models import Staff
 from portal.admin.services import create_staff
 from portal.auth import cards, otp
 from portal.extensions import db
-from portal.policy.services import ensure_seed, post_notice
+from portal.policy.notices import post_notice
+from portal.policy.seed.loader import ensure_seed
 from portal.security import decrypt
 
 # Demo sign-ins are printed by `flask demo load`; they exist only in development data.

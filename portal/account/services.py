@@ -205,7 +205,7 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
     """
     from portal.audit.models import SecurityEvent
     from portal.billing.summary import balance_due
-    from portal.policy.services import latest_notices
+    from portal.policy.notices import latest_notices
 
     # The newest login_success is this very session; the one before it is "최근 접속".
     previous_event = (

@@ -7,12 +7,8 @@ from sqlalchemy import text
 
 from portal.extensions import db, limiter
 from portal.main import bp
-from portal.policy.services import (
-    active_popups,
-    hidden_popup_ids,
-    latest_notices,
-    render_markdown,
-)
+from portal.policy.markdown import render_markdown
+from portal.policy.notices import active_popups, hidden_popup_ids, latest_notices
 from portal.security import safe_next_url
 
 

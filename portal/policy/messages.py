@@ -50,6 +50,12 @@ ANNOUNCEMENT_MATERIAL = _l(
 STATUS_IN_FORCE = _l("시행 중")
 STATUS_UPCOMING = _l("시행 예정")
 STATUS_PAST = _l("지난 버전")
+# The badge for each status that versions.list_versions and versions.version_status return.
+STATUS_LABELS = {
+    "in_force": STATUS_IN_FORCE,
+    "upcoming": STATUS_UPCOMING,
+    "past": STATUS_PAST,
+}
 
 POPUP_HIDDEN_TODAY = _l("오늘은 이 공지를 다시 띄우지 않습니다.")
 
