@@ -17,7 +17,7 @@ def home():
     popups = active_popups(hidden_popup_ids(request.cookies))
     return render_template(
         "main/home.html",
-        notices=latest_notices(limit=5),
+        notices=latest_notices(),
         popups=popups,
         popup_bodies={notice.id: render_markdown(notice.body_md).html for notice in popups},
     )

@@ -47,6 +47,11 @@ class RenderedMarkdown:
     html: Markup
     toc: tuple[TocEntry, ...] = field(default_factory=tuple)
 
+    @property
+    def contents(self) -> tuple[TocEntry, ...]:
+        """What the page's table of contents lists: the top-level sections (## headings)."""
+        return tuple(entry for entry in self.toc if entry.level == 2)
+
 
 def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
     # Heading ids come from our renderer only; anything else could clobber page ids.

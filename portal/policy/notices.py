@@ -27,6 +27,10 @@ from portal.policy.errors import (
 from portal.policy.models import Notice
 
 NOTICES_PER_PAGE = 20
+# The newest notices listed on the home page and the dashboard.
+LATEST_NOTICES = 5
+# The pager links to this many pages either side of the current one.
+PAGER_SPAN = 4
 MAX_POPUPS = 3
 MAX_BODY_CHARS = 100_000
 # "Pinned until further notice" (``flask notices post --pinned`` without an end date).
@@ -94,7 +98,7 @@ def _is_pinned(today: date):
     return Notice.pinned_until.is_not(None) & (Notice.pinned_until >= today)
 
 
-def latest_notices(*, limit: int = 5) -> list[Notice]:
+def latest_notices(*, limit: int = LATEST_NOTICES) -> list[Notice]:
     """The newest published notices, for the home page and the dashboard."""
     stmt = (
         select(Notice)
@@ -124,6 +128,13 @@ class Page:
     page: int
     pages: int
     total: int
+    # The items pinned today (KST), shown with the "중요" badge.
+    pinned_ids: frozenset[int] = frozenset()
+
+    @property
+    def numbers(self) -> range:
+        """The page numbers the pager links to: up to ``PAGER_SPAN`` either side."""
+        return range(max(1, self.page - PAGER_SPAN), min(self.pages, self.page + PAGER_SPAN) + 1)
 
     @property
     def has_prev(self) -> bool:
@@ -164,7 +175,13 @@ def notices_page(page: int, *, per_page: int = NOTICES_PER_PAGE) -> Page:
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
-    return Page(items=list(db.session.scalars(stmt)), page=page, pages=pages, total=total)
+    items = list(db.session.scalars(stmt))
+    pinned_ids = frozenset(
+        notice.id
+        for notice in items
+        if notice.pinned_until is not None and notice.pinned_until >= today
+    )
+    return Page(items=items, page=page, pages=pages, total=total, pinned_ids=pinned_ids)
 
 
 def hide_cookie_name(notice_id: int) -> str:

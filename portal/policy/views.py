@@ -132,9 +132,7 @@ def list_notices():
         page = notices.notices_page(notices.parse_page(request.args.get("page")))
     except PageNotFound:
         abort(404)
-    return _cacheable(
-        lambda: render_template("policy/list_notices.html", page=page, is_pinned=notices.is_pinned)
-    )
+    return _cacheable(lambda: render_template("policy/list_notices.html", page=page))
 
 
 @bp.get("/notices/<int:notice_id>")

@@ -277,6 +277,36 @@ def test_page_numbers(db, frozen):
         notices.notices_page(2)
 
 
+@pytest.mark.parametrize(
+    ("page", "pages", "numbers"),
+    [
+        (1, 1, [1]),
+        (1, 20, [1, 2, 3, 4, 5]),
+        (10, 20, list(range(6, 15))),
+        (20, 20, [16, 17, 18, 19, 20]),
+    ],
+)
+def test_pager_links_four_pages_either_side(page, pages, numbers):
+    assert list(notices.Page(items=[], page=page, pages=pages, total=0).numbers) == numbers
+
+
+def test_board_page_marks_the_notices_pinned_today(db, frozen):
+    pinned = notices.post_notice(
+        title="고정", body_md="고정", pinned_until=TODAY + timedelta(days=1)
+    )
+    notices.post_notice(title="일반", body_md="일반")
+    db.session.commit()
+    assert notices.notices_page(1).pinned_ids == {pinned.id}
+    frozen.move_to(NOW + timedelta(days=2))
+    assert notices.notices_page(1).pinned_ids == frozenset()
+
+
+def test_table_of_contents_lists_the_top_level_sections():
+    rendered = render_markdown("## 1. 첫째\n\n### 가. 세부\n\n## 2. 둘째\n")
+    assert [entry.anchor for entry in rendered.toc] == ["section-1", "section-1-1", "section-2"]
+    assert [entry.text for entry in rendered.contents] == ["1. 첫째", "2. 둘째"]
+
+
 def test_popups_hidden_by_cookie_and_ended_by_date(db, frozen):
     first = notices.post_notice(title="점검", body_md="점검 안내", popup=True)
     second = notices.post_notice(
