@@ -81,8 +81,4 @@ class OutOfOrder(PolicyError):
 
 
 class PageNotFound(PolicyError):
-    """The page number ``raw`` is malformed or past the last page (the views answer 404)."""
-
-    def __init__(self, raw: str) -> None:
-        super().__init__(raw)
-        self.raw = raw
+    """A page number is malformed or past the last page (the views answer 404)."""

@@ -127,7 +127,6 @@ class Page:
     items: list[Notice]
     page: int
     pages: int
-    total: int
     # The items pinned today (KST), shown with the "중요" badge.
     pinned_ids: frozenset[int] = frozenset()
 
@@ -157,14 +156,14 @@ def parse_page(raw: str | None) -> int:
     return int(raw)
 
 
-def notices_page(page: int, *, per_page: int = NOTICES_PER_PAGE) -> Page:
+def notices_page(page: int) -> Page:
     """One page of the board: pinned notices first, then newest first.
 
     :raises PageNotFound: ``page`` is past the last page (page 1 always exists).
     """
     today = kst_today()
     total = db.session.scalar(select(func.count(Notice.id)).where(published())) or 0
-    pages = max(1, -(-total // per_page))
+    pages = max(1, -(-total // NOTICES_PER_PAGE))
     if page < 1 or page > pages:
         raise PageNotFound(str(page))
     pinned_first = case((_is_pinned(today), 0), else_=1)
@@ -172,8 +171,8 @@ def notices_page(page: int, *, per_page: int = NOTICES_PER_PAGE) -> Page:
         select(Notice)
         .where(published())
         .order_by(pinned_first, Notice.published_at.desc(), Notice.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .offset((page - 1) * NOTICES_PER_PAGE)
+        .limit(NOTICES_PER_PAGE)
     )
     items = list(db.session.scalars(stmt))
     pinned_ids = frozenset(
@@ -181,7 +180,7 @@ def notices_page(page: int, *, per_page: int = NOTICES_PER_PAGE) -> Page:
         for notice in items
         if notice.pinned_until is not None and notice.pinned_until >= today
     )
-    return Page(items=items, page=page, pages=pages, total=total, pinned_ids=pinned_ids)
+    return Page(items=items, page=page, pages=pages, pinned_ids=pinned_ids)
 
 
 def hide_cookie_name(notice_id: int) -> str:
