@@ -15,7 +15,8 @@ from portal.auth import cards, otp
 from portal.auth.registration import register_customer
 from portal.customers.services import NewCustomer, customer_by_login_id
 from portal.extensions import db
-from portal.policy.services import ensure_seed, post_notice
+from portal.policy.notices import post_notice
+from portal.policy.seed.loader import ensure_seed
 from portal.security import decrypt
 
 # Demo sign-ins are printed by `flask demo load`; they exist only in development data, and

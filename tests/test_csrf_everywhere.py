@@ -179,7 +179,7 @@ def visitors(app, customer: DemoCustomer) -> list[Visitor]:
 
 def make_world(app, db, customer: DemoCustomer, signed: FlaskClient) -> World:
     from portal.auth.models import UserSession
-    from portal.policy.services import post_notice
+    from portal.policy.notices import post_notice
 
     notice = post_notice(title="점검 안내", body_md="점검합니다.", popup=True)
     db.session.commit()

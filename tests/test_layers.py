@@ -18,6 +18,7 @@ PORTAL = ROOT / "portal"
 # a new package must be given its place.
 LAYERS: list[set[str]] = [
     {"config", "extensions", "dbtypes", "database", "logs", "security", "forms", "errors"},
+    {"cli_support"},
     {"customers"},
     {"audit"},
     {"mail"},

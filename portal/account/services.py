@@ -21,7 +21,7 @@ from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer, ServiceLine
 from portal.customers.services import collect
 from portal.extensions import db
-from portal.policy.services import latest_notices
+from portal.policy.notices import latest_notices
 
 
 @dataclass

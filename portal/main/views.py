@@ -7,12 +7,8 @@ from sqlalchemy import text
 
 from portal.extensions import db, limiter
 from portal.main import bp
-from portal.policy.services import (
-    active_popups,
-    hidden_popup_ids,
-    latest_notices,
-    render_markdown,
-)
+from portal.policy.markdown import render_markdown
+from portal.policy.notices import active_popups, hidden_popup_ids, latest_notices
 from portal.security import safe_next_url
 
 
@@ -21,7 +17,7 @@ def home():
     popups = active_popups(hidden_popup_ids(request.cookies))
     return render_template(
         "main/home.html",
-        notices=latest_notices(limit=5),
+        notices=latest_notices(),
         popups=popups,
         popup_bodies={notice.id: render_markdown(notice.body_md).html for notice in popups},
     )

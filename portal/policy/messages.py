@@ -1,6 +1,22 @@
-"""User-facing messages of the policy and notices feature (Korean msgids, translatable)."""
+"""User-facing messages of the policy and notices feature (Korean msgids, translatable),
+and :func:`message_for`, the one mapping from a refusal in :mod:`portal.policy.errors` to them."""
+
+from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+
+from portal.policy.errors import (
+    AnnouncedInPast,
+    BodyRequired,
+    BodyTooLong,
+    EndDateInPast,
+    InvalidLabel,
+    LabelTaken,
+    OutOfOrder,
+    PolicyError,
+    TitleRequired,
+    TooSoon,
+)
 
 LABEL_INVALID = _l("버전 이름은 영문, 숫자, 점(.), 밑줄(_), 하이픈(-)으로 1~40자여야 합니다.")
 LABEL_TAKEN = _l("같은 이름(%(label)s)의 처리방침 버전이 이미 있습니다.")
@@ -34,5 +50,41 @@ ANNOUNCEMENT_MATERIAL = _l(
 STATUS_IN_FORCE = _l("시행 중")
 STATUS_UPCOMING = _l("시행 예정")
 STATUS_PAST = _l("지난 버전")
+# The badge for each status that versions.list_versions and versions.version_status return.
+STATUS_LABELS = {
+    "in_force": STATUS_IN_FORCE,
+    "upcoming": STATUS_UPCOMING,
+    "past": STATUS_PAST,
+}
 
 POPUP_HIDDEN_TODAY = _l("오늘은 이 공지를 다시 띄우지 않습니다.")
+
+
+def message_for(exc: PolicyError) -> str:
+    """The words for a refused request, in the current locale (the commands print them).
+
+    :raises TypeError: ``exc`` has no words (``PageNotFound``: the views answer it with 404).
+    """
+    match exc:
+        case InvalidLabel():
+            return str(LABEL_INVALID)
+        case TitleRequired():
+            return str(TITLE_REQUIRED)
+        case BodyRequired():
+            return str(BODY_REQUIRED)
+        case BodyTooLong():
+            return str(BODY_TOO_LONG % {"limit": exc.limit})
+        case EndDateInPast():
+            return str(DATE_ORDER)
+        case LabelTaken():
+            return str(LABEL_TAKEN % {"label": exc.label})
+        case AnnouncedInPast():
+            return str(ANNOUNCED_IN_PAST % {"announced": exc.announced_on, "today": exc.today})
+        case TooSoon():
+            return str(
+                TOO_SOON
+                % {"days": exc.days, "earliest": exc.earliest, "effective": exc.effective_on}
+            )
+        case OutOfOrder():
+            return str(OUT_OF_ORDER % {"effective": exc.effective_on, "latest": exc.latest})
+    raise TypeError(f"no message for {exc!r}")

@@ -12,7 +12,7 @@ from portal.extensions import db
 
 
 class PolicyVersion(db.Model):
-    """One version of the privacy policy; created only by ``services.announce_revision``.
+    """One version of the privacy policy; created only by ``versions.announce_revision``.
 
     ``announced_on`` and ``effective_on`` are calendar dates in Korea (KST). The version in
     force is computed from ``effective_on`` on every request, so no job has to switch it.

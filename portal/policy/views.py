@@ -17,12 +17,16 @@ from werkzeug.http import is_resource_modified
 
 from portal.dbtypes import next_kst_midnight
 from portal.extensions import db
-from portal.policy import bp
+from portal.policy import bp, notices, officers, versions
 from portal.policy import messages as m
-from portal.policy import services as policy
+from portal.policy.banner import PolicyBanner, policy_banner
+from portal.policy.diff import diff_versions
+from portal.policy.errors import PageNotFound
+from portal.policy.freshness import ContentState, content_state
+from portal.policy.markdown import render_markdown
 
 
-def _etag(state: policy.ContentState) -> str:
+def _etag(state: ContentState) -> str:
     # Besides the data: the language and who is signed in, so a cached copy is only reused
     # when the page would be the same. (Public pages carry no CSRF token: the language
     # switch is a plain link.)
@@ -33,7 +37,7 @@ def _etag(state: policy.ContentState) -> str:
 
 def _cacheable(render: Callable[[], str]) -> Response:
     """Serve ``render()`` with ETag / Last-Modified, or 304 when the client's copy is fresh."""
-    state = policy.content_state()
+    state = content_state()
     # A queued flash message must be shown, not swallowed by a 304.
     if not session.get("_flashes") and not is_resource_modified(
         request.environ, etag=_etag(state), last_modified=state.last_modified
@@ -54,7 +58,7 @@ def _cacheable(render: Callable[[], str]) -> Response:
 
 @bp.get("/privacy")
 def show_policy():
-    version = policy.current_version()
+    version = versions.current_version()
     if version is None:
         abort(404)
     return _cacheable(
@@ -62,8 +66,8 @@ def show_policy():
             "policy/show_policy.html",
             version=version,
             status="in_force",
-            rendered=policy.render_markdown(version.body_md),
-            upcoming=policy.upcoming_version(),
+            rendered=render_markdown(version.body_md),
+            upcoming=versions.upcoming_version(),
         )
     )
 
@@ -71,22 +75,22 @@ def show_policy():
 @bp.get("/privacy/versions")
 def list_versions():
     return _cacheable(
-        lambda: render_template("policy/list_versions.html", rows=policy.list_versions())
+        lambda: render_template("policy/list_versions.html", rows=versions.list_versions())
     )
 
 
 @bp.get("/privacy/versions/<label>")
 def show_version(label: str):
-    version = policy.version_by_label(label)
+    version = versions.version_by_label(label)
     if version is None:
         abort(404)
     return _cacheable(
         lambda: render_template(
             "policy/show_version.html",
             version=version,
-            status=policy.version_status(version),
-            rendered=policy.render_markdown(version.body_md),
-            previous=policy.previous_version(version),
+            status=versions.version_status(version),
+            rendered=render_markdown(version.body_md),
+            previous=versions.previous_version(version),
         )
     )
 
@@ -96,21 +100,21 @@ def show_diff():
     # ?to= defaults to the upcoming (else current) version, ?from= to the one it replaces.
     to_label = request.args.get("to")
     new = (
-        policy.version_by_label(to_label)
+        versions.version_by_label(to_label)
         if to_label
-        else (policy.upcoming_version() or policy.current_version())
+        else (versions.upcoming_version() or versions.current_version())
     )
     if new is None:
         abort(404)
     from_label = request.args.get("from")
-    old = policy.version_by_label(from_label) if from_label else policy.previous_version(new)
+    old = versions.version_by_label(from_label) if from_label else versions.previous_version(new)
     if old is None:
         abort(404)
     return _cacheable(
         lambda: render_template(
             "policy/show_diff.html",
-            diff=policy.diff_versions(old, new),
-            versions=[row.version for row in policy.list_versions()],
+            diff=diff_versions(old, new),
+            versions=[row.version for row in versions.list_versions()],
         )
     )
 
@@ -118,36 +122,34 @@ def show_diff():
 @bp.get("/privacy/officers")
 def list_officers():
     return _cacheable(
-        lambda: render_template("policy/list_officers.html", officers=policy.list_officers())
+        lambda: render_template("policy/list_officers.html", officers=officers.list_officers())
     )
 
 
 @bp.get("/notices")
 def list_notices():
     try:
-        page = policy.notices_page(policy.parse_page(request.args.get("page")))
-    except policy.PageNotFound:
+        page = notices.notices_page(notices.parse_page(request.args.get("page")))
+    except PageNotFound:
         abort(404)
-    return _cacheable(
-        lambda: render_template("policy/list_notices.html", page=page, is_pinned=policy.is_pinned)
-    )
+    return _cacheable(lambda: render_template("policy/list_notices.html", page=page))
 
 
 @bp.get("/notices/<int:notice_id>")
 def show_notice(notice_id: int):
-    notice = policy.notice_by_id(notice_id)
+    notice = notices.notice_by_id(notice_id)
     if notice is None:
         abort(404)
     version = notice.policy_version
-    previous = policy.previous_version(version) if version is not None else None
+    previous = versions.previous_version(version) if version is not None else None
     return _cacheable(
         lambda: render_template(
             "policy/show_notice.html",
             notice=notice,
-            rendered=policy.render_markdown(notice.body_md),
+            rendered=render_markdown(notice.body_md),
             version=version,
             previous=previous,
-            pinned=policy.is_pinned(notice),
+            pinned=notices.is_pinned(notice),
         )
     )
 
@@ -155,14 +157,14 @@ def show_notice(notice_id: int):
 @bp.post("/notices/<int:notice_id>/dismiss-today")
 def dismiss_notice_today(notice_id: int):
     """The popup's "오늘 하루 이 창을 열지 않음" without JavaScript: a cookie until midnight KST."""
-    if policy.notice_by_id(notice_id) is None:
+    if notices.notice_by_id(notice_id) is None:
         abort(404)
     flash(m.POPUP_HIDDEN_TODAY, "info")
     response = redirect(url_for("main.home"))
     # Not a secret: a display preference. The JavaScript path sets the same cookie itself,
     # so it is not HttpOnly; it expires at the next 00:00 in Seoul, whatever the user's zone.
     response.set_cookie(
-        policy.hide_cookie_name(notice_id),
+        notices.hide_cookie_name(notice_id),
         "1",
         expires=next_kst_midnight(),
         path="/",
@@ -177,14 +179,14 @@ def dismiss_notice_today(notice_id: int):
 def inject_policy_banner() -> dict:
     """``policy_banner()`` for base.html: at most one query per request, only when asked."""
 
-    def banner() -> policy.PolicyBanner | None:
+    def banner() -> PolicyBanner | None:
         if "policy_banner" not in g:
             try:
-                g.policy_banner = policy.policy_banner()
+                g.policy_banner = policy_banner()
             except SQLAlchemyError:
                 # An error page while the database is down must still render.
                 db.session.rollback()
                 g.policy_banner = None
         return g.policy_banner
 
-    return {"policy_banner": banner, "policy_status_labels": policy.STATUS_LABELS}
+    return {"policy_banner": banner, "policy_status_labels": m.STATUS_LABELS}

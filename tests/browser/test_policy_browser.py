@@ -13,7 +13,8 @@ from tests.browser.conftest import axe_violations
 
 @pytest.fixture
 def popup_notice(app, db):
-    from portal.policy.services import ensure_seed, post_notice
+    from portal.policy.notices import post_notice
+    from portal.policy.seed.loader import ensure_seed
 
     ensure_seed()
     notice = post_notice(

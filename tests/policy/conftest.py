@@ -16,7 +16,7 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=KST)
 
 @pytest.fixture(autouse=True)
 def seeded(app, db):
-    from portal.policy.services import ensure_seed
+    from portal.policy.seed.loader import ensure_seed
 
     ensure_seed()
     db.session.commit()

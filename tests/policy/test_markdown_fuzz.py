@@ -7,7 +7,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.policy.services import ALLOWED_TAGS, render_markdown
+from portal.policy.markdown import ALLOWED_TAGS, render_markdown
 
 PIECES = st.sampled_from(
     [

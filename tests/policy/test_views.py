@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.http import http_date, parse_date
 
 from portal.dbtypes import KST
-from portal.policy import services
+from portal.policy import notices, officers, versions
 from portal.policy.models import Notice
 from portal.policy.seed import SEED_LABEL, seed_markdown
 from tests.conftest import csrf_from, post_form
@@ -21,7 +21,7 @@ BANNER_RE = re.compile(r"개인정보 처리방침이 (\d{4}-\d{2}-\d{2})에 변
 
 
 def announce_revision(db, *, days: int = 7, label: str = "2026-12-rev", body: str | None = None):
-    version = services.announce_revision(
+    version = versions.announce_revision(
         label=label,
         title="개인정보 처리방침",
         body_md=body or seed_markdown().replace("  - 보존 기간 : 6개월\n", "  - 보존 기간 : 1년\n"),
@@ -50,7 +50,7 @@ def test_officers_page_lists_roles_and_phones_from_data(client, db, frozen):
     html = client.get("/privacy/officers").get_data(as_text=True)
     assert "개인정보 관리책임자" in html and "대표이사" in html
     assert 'href="tel:0263096800"' in html and "02-2679-8705" in html
-    officer = services.list_officers()[1]
+    officer = officers.list_officers()[1]
     officer.phone = "02-0000-1111"
     db.session.commit()
     assert "02-0000-1111" in client.get("/privacy/officers").get_data(as_text=True)
@@ -144,12 +144,12 @@ def test_announcement_notice_links_to_text_and_diff(client, db, frozen):
 
 
 def test_board_pages_pinned_first_then_newest(client, db, frozen):
-    pinned = services.post_notice(
+    pinned = notices.post_notice(
         title="고정 공지", body_md="고정", pinned_until=TODAY + timedelta(days=3)
     )
     pinned.published_at = datetime(2026, 1, 1, tzinfo=UTC)
     for n in range(44):
-        notice = services.post_notice(title=f"공지 {n:02d}", body_md="본문")
+        notice = notices.post_notice(title=f"공지 {n:02d}", body_md="본문")
         notice.published_at = datetime(2026, 6, 1, tzinfo=UTC) + timedelta(hours=n)
     db.session.commit()
 
@@ -171,7 +171,7 @@ def test_board_pages_pinned_first_then_newest(client, db, frozen):
 
 
 def test_script_in_a_notice_body_is_sanitized(client, db, frozen):
-    notice = services.post_notice(
+    notice = notices.post_notice(
         title="<script>alert('제목')</script>",
         body_md="<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
         "[클릭](javascript:alert(1)) <a href='javascript:alert(2)'>x</a>",
@@ -206,7 +206,7 @@ def hide_cookie(response, notice_id: int) -> str | None:
 )
 def test_popup_not_today_without_javascript(client, db, frozen, now, expires):
     frozen.move_to(now)
-    notice = services.post_notice(title="시스템 점검 안내", body_md="점검합니다", popup=True)
+    notice = notices.post_notice(title="시스템 점검 안내", body_md="점검합니다", popup=True)
     db.session.commit()
     html = client.get("/").get_data(as_text=True)
     assert f'aria-labelledby="popup-title-{notice.id}"' in html and 'role="dialog"' in html
@@ -227,7 +227,7 @@ def test_popup_not_today_without_javascript(client, db, frozen, now, expires):
 
 
 def test_dismiss_today_needs_csrf_and_a_real_notice(client, db, frozen):
-    notice = services.post_notice(title="팝업", body_md="x", popup=True)
+    notice = notices.post_notice(title="팝업", body_md="x", popup=True)
     db.session.commit()
     assert client.post(f"/notices/{notice.id}/dismiss-today").status_code == 400
     token = csrf_from(client.get("/").get_data(as_text=True))

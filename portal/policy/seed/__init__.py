@@ -1,9 +1,9 @@
 """The initial privacy policy and officers (policy §9), as frozen data.
 
-Used by migration 0002 and by :func:`portal.policy.services.ensure_seed` (tests build their
-schema with ``create_all`` and the demo loader calls it too). A published policy text never
-changes: a correction is a new version announced through ``announce_revision``, so this data
-stays as it is even when the policy moves on.
+Used by migration 0002 and by :func:`portal.policy.seed.loader.ensure_seed` (tests build
+their schema with ``create_all`` and the demo loader calls it too). A published policy text
+never changes: a correction is a new version announced through
+``versions.announce_revision``, so this data stays as it is even when the policy moves on.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
-"""Staff commands of the account package until the staff screens exist (thin: parse, call a
-service, commit, print). Groups are declared in portal.cli with the others."""
+"""Staff commands (CONTRACT.md), until the back office has screens for them: register a
+customer, reissue a card, create a staff account, review corrections, record disclosures,
+answer inquiries. Thin: parse, call a service, commit, print; the rules are the services'.
+
+Every command exits non-zero with a one-line reason on bad input; ``--json`` prints one JSON
+object on stdout.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,121 @@ import json
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
-from portal.cli import _fail, _read_body, corrections_cli, disclosures_cli, inquiries_cli
+from portal.account import messages as am
+from portal.account.corrections import (
+    approve_correction,
+    correction_queue,
+    mark_notified,
+    reject_correction,
+)
+from portal.account.disclosures import record_disclosure
+from portal.account.errors import AccountError
+from portal.account.inquiries import answer_inquiry, unanswered_inquiries
+from portal.admin.services import StaffError, create_staff
+from portal.auth.registration import register_customer
+from portal.auth.services import reissue_card
+from portal.cli_support import fail, password_options, print_card, read_body, read_password
+from portal.customers import messages as cm
+from portal.customers.errors import LoginIdTaken, ValidationFailed
+from portal.customers.services import NewCustomer, customer_by_login_id
 from portal.extensions import db
+
+customers_cli = AppGroup("customers", help="Register and manage customers.")
+cards_cli = AppGroup("cards", help="Security cards (보안카드).")
+staff_cli = AppGroup("staff", help="Staff accounts.")
+corrections_cli = AppGroup("corrections", help="Correction requests (정정 신청).")
+disclosures_cli = AppGroup("disclosures", help="Third-party disclosures (제3자 제공).")
+inquiries_cli = AppGroup("inquiries", help="Customer inquiries (문의·민원).")
+
+
+@customers_cli.command("create")
+@click.option("--login-id", required=True)
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option("--phone", required=True)
+@click.option("--member-type", type=click.Choice(["general", "overseas"]), default="general")
+@click.option(
+    "--customer-type", type=click.Choice(["individual", "business"]), default="individual"
+)
+@click.option("--birth-date")
+@click.option("--business-number")
+@click.option("--postal-code")
+@click.option("--address")
+@click.option("--country", help="ISO country code (overseas members)")
+@click.option("--username")
+@password_options
+@click.option("--second-factor", type=click.Choice(["card", "otp"]), default="card")
+@click.option("--activated", is_flag=True, help="Skip the first-login step.")
+@click.option("--json", "as_json", is_flag=True)
+def customers_create(as_json: bool, password_stdin: bool, **fields) -> None:
+    """Register a customer from an application form."""
+    fields["password"] = read_password(fields["password"], password_stdin)
+    try:
+        result = register_customer(NewCustomer(**fields))
+    except ValidationFailed as exc:
+        fail(_errors(exc))
+    except LoginIdTaken:
+        fail(f"login_id: {cm.LOGIN_ID_TAKEN}")
+    db.session.commit()
+    customer = result.customer
+    if as_json:
+        out: dict = {"login_id": customer.login_id}
+        if result.card_codes is not None:
+            out["security_card"] = {"serial": result.card_serial, "codes": result.card_codes}
+        else:
+            out["otp_secret"] = result.otp_secret
+        click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    click.echo(f"등록했습니다 / registered: {customer.login_id}")
+    if result.card_codes is not None:
+        print_card(result.card_serial or "", result.card_codes)
+    else:
+        click.echo(f"  OTP secret: {result.otp_secret}")
+
+
+@cards_cli.command("issue")
+@click.argument("login_id")
+@click.option("--json", "as_json", is_flag=True)
+def cards_issue(login_id: str, as_json: bool) -> None:
+    """Reissue a security card: the old card is revoked and its lock cleared."""
+    customer = customer_by_login_id(login_id)
+    if customer is None:
+        fail(f"no customer with login ID {login_id!r}")
+    card, codes = reissue_card(customer)
+    db.session.commit()
+    if as_json:
+        click.echo(
+            json.dumps({"login_id": customer.login_id, "serial": card.serial, "codes": codes})
+        )
+        return
+    click.echo(f"보안카드를 재발급했습니다 / card reissued: {customer.login_id}")
+    print_card(card.serial, codes)
+
+
+@staff_cli.command("create")
+@click.option("--login-id", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role", type=click.Choice(["support", "billing", "privacy_officer", "admin"]), required=True
+)
+@password_options
+@click.option("--json", "as_json", is_flag=True)
+def staff_create(
+    login_id: str, name: str, role: str, password: str | None, password_stdin: bool, as_json: bool
+) -> None:
+    """Create a staff account; prints its TOTP secret once."""
+    password = read_password(password, password_stdin)
+    try:
+        staff, secret = create_staff(login_id=login_id, name=name, role=role, password=password)
+    except StaffError as exc:
+        fail(exc)
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps({"login_id": staff.login_id, "otp_secret": secret}))
+    else:
+        click.echo(f"staff {staff.login_id} ({staff.role}) — OTP secret: {secret}")
 
 
 def _errors(exc) -> str:
@@ -17,11 +134,10 @@ def _errors(exc) -> str:
 
 
 def _customer(login_id: str):
-    from portal.customers.services import customer_by_login_id
 
     customer = customer_by_login_id(login_id)
     if customer is None:
-        _fail(f"no customer with login ID {login_id!r}")
+        fail(f"no customer with login ID {login_id!r}")
     return customer
 
 
@@ -30,8 +146,6 @@ def _customer(login_id: str):
 @click.option("--json", "as_json", is_flag=True)
 def corrections_list(include_resolved: bool, as_json: bool) -> None:
     """Correction requests waiting for review (oldest first), with notification tasks."""
-    from portal.account.corrections import correction_queue
-
     rows = correction_queue(include_resolved=include_resolved)
     out = [
         {
@@ -69,21 +183,12 @@ def corrections_list(include_resolved: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def corrections_approve(correction_id: int, as_json: bool) -> None:
     """Apply a correction; opens a notification task per earlier recipient."""
-    from portal.account import messages as m
-    from portal.account.corrections import approve_correction
-    from portal.account.errors import CorrectionConflict, CorrectionNotFound, CorrectionNotOpen
-    from portal.customers.errors import ValidationFailed
-
     try:
         row = approve_correction(correction_id)
-    except CorrectionConflict:
-        _fail(m.CORRECTION_CONFLICT)
-    except CorrectionNotFound:
-        _fail(m.CORRECTION_NOT_FOUND)
-    except CorrectionNotOpen:
-        _fail(m.CORRECTION_NOT_OPEN)
+    except AccountError as exc:
+        fail(am.message_for(exc))
     except ValidationFailed as exc:
-        _fail(_errors(exc))
+        fail(_errors(exc))
     notices = [{"id": n.id, "recipient": n.recipient} for n in row.notifications]
     db.session.commit()
     if as_json:
@@ -101,19 +206,12 @@ def corrections_approve(correction_id: int, as_json: bool) -> None:
 @click.option("--reason", required=True, help="Shown to the customer.")
 def corrections_reject(correction_id: int, reason: str) -> None:
     """Reject a correction request with a reason; the data stays as it is."""
-    from portal.account import messages as m
-    from portal.account.corrections import reject_correction
-    from portal.account.errors import CorrectionNotFound, CorrectionNotOpen
-    from portal.customers.errors import ValidationFailed
-
     try:
         row = reject_correction(correction_id, reason=reason)
-    except CorrectionNotFound:
-        _fail(m.CORRECTION_NOT_FOUND)
-    except CorrectionNotOpen:
-        _fail(m.CORRECTION_NOT_OPEN)
+    except AccountError as exc:
+        fail(am.message_for(exc))
     except ValidationFailed as exc:
-        _fail(_errors(exc))
+        fail(_errors(exc))
     db.session.commit()
     click.echo(f"반려했습니다 / rejected: #{row.id} ({row.field})")
 
@@ -122,16 +220,10 @@ def corrections_reject(correction_id: int, reason: str) -> None:
 @click.argument("task_id", type=int)
 def corrections_notified(task_id: int) -> None:
     """Mark a "notify of correction" task done (the recipient was told)."""
-    from portal.account import messages as m
-    from portal.account.corrections import mark_notified
-    from portal.account.errors import NoticeAlreadyDone, NoticeNotFound
-
     try:
         notice = mark_notified(task_id)
-    except NoticeNotFound:
-        _fail(m.NOTICE_NOT_FOUND)
-    except NoticeAlreadyDone:
-        _fail(m.NOTICE_ALREADY_DONE)
+    except AccountError as exc:
+        fail(am.message_for(exc))
     db.session.commit()
     click.echo(f"통지 완료 / notified: #{notice.id} {notice.recipient}")
 
@@ -152,11 +244,6 @@ def disclosures_record(
     as_json: bool,
 ) -> None:
     """Record one provision of a customer's data to a third party."""
-    from portal.account import messages as m
-    from portal.account.disclosures import record_disclosure
-    from portal.account.errors import UnderCorrection
-    from portal.customers.errors import ValidationFailed
-
     customer = _customer(login_id)
     try:
         row = record_disclosure(
@@ -167,9 +254,9 @@ def disclosures_record(
             disclosed_on=disclosed_on,
         )
     except ValidationFailed as exc:
-        _fail(_errors(exc))
-    except UnderCorrection as exc:
-        _fail(m.message_for(exc))
+        fail(_errors(exc))
+    except AccountError as exc:
+        fail(am.message_for(exc))
     db.session.commit()
     if as_json:
         click.echo(json.dumps({"disclosure_id": row.id}))
@@ -181,8 +268,6 @@ def disclosures_record(
 @click.option("--json", "as_json", is_flag=True)
 def inquiries_list(as_json: bool) -> None:
     """Inquiries waiting for an answer, oldest first."""
-    from portal.account.inquiries import unanswered_inquiries
-
     rows = [
         {
             "id": q.id,
@@ -207,28 +292,28 @@ def inquiries_list(as_json: bool) -> None:
 @click.option("--body-file", help="The path of a UTF-8 file holding the answer.")
 def inquiries_answer(inquiry_id: int, body: str | None, body_file: str | None) -> None:
     """Answer an inquiry; the customer reads it at /account/inquiries."""
-    from portal.account import messages as m
-    from portal.account.errors import InquiryAlreadyAnswered, InquiryNotFound
-    from portal.account.inquiries import answer_inquiry
-    from portal.customers.errors import ValidationFailed
-
     # Two options, never a guess: an answer that happened to name a file on this machine
     # used to be replaced by that file's content and sent to the customer.
     if (body is None) == (body_file is None):
-        _fail("give the answer with exactly one of --body TEXT or --body-file PATH")
-    text = _read_body(body_file) if body_file is not None else body
+        fail("give the answer with exactly one of --body TEXT or --body-file PATH")
+    text = read_body(body_file) if body_file is not None else body
     try:
         row = answer_inquiry(inquiry_id, body=text)
-    except InquiryNotFound:
-        _fail(m.INQUIRY_NOT_FOUND)
-    except InquiryAlreadyAnswered:
-        _fail(m.INQUIRY_ALREADY_ANSWERED)
+    except AccountError as exc:
+        fail(am.message_for(exc))
     except ValidationFailed as exc:
-        _fail(_errors(exc))
+        fail(_errors(exc))
     db.session.commit()
     click.echo(f"답변했습니다 / answered: #{row.id}")
 
 
 def register(app: Flask) -> None:
-    for group in (corrections_cli, disclosures_cli, inquiries_cli):
+    for group in (
+        customers_cli,
+        cards_cli,
+        staff_cli,
+        corrections_cli,
+        disclosures_cli,
+        inquiries_cli,
+    ):
         app.cli.add_command(group)

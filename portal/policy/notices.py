@@ -1,0 +1,216 @@
+"""The notices board (공지사항) and the home page's popups.
+
+This module owns what a notice is allowed to be (the title and body rules, shared with policy
+announcements), when it shows (published, pinned until a KST date, popup until a KST date)
+and how the board is paged. A notice whose publication time lies ahead (a policy revision
+announced for a later day) stays invisible everywhere until then. "오늘 하루 이 창을 열지 않음"
+is a cookie per popup that expires at the next midnight in Seoul, so hiding a popup needs no
+account and no server state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, func, select
+
+from portal.dbtypes import kst_today, utcnow
+from portal.extensions import db
+from portal.policy.errors import (
+    BodyRequired,
+    BodyTooLong,
+    EndDateInPast,
+    PageNotFound,
+    TitleRequired,
+)
+from portal.policy.models import Notice
+
+NOTICES_PER_PAGE = 20
+# The newest notices listed on the home page and the dashboard.
+LATEST_NOTICES = 5
+# The pager links to this many pages either side of the current one.
+PAGER_SPAN = 4
+MAX_POPUPS = 3
+MAX_BODY_CHARS = 100_000
+# "Pinned until further notice" (``flask notices post --pinned`` without an end date).
+PINNED_INDEFINITELY = date(9999, 12, 31)
+HIDE_COOKIE_PREFIX = "notice_hidden_"
+
+
+def check_text(title: str, body_md: str) -> None:
+    """The rules for a notice's (and a policy version's) title and Markdown body.
+
+    :raises TitleRequired: empty or longer than 200 characters.
+    :raises BodyRequired: empty or only whitespace.
+    :raises BodyTooLong: longer than ``MAX_BODY_CHARS``.
+    """
+    if not title or len(title) > 200:
+        raise TitleRequired()
+    if not (body_md or "").strip():
+        raise BodyRequired()
+    if len(body_md) > MAX_BODY_CHARS:
+        raise BodyTooLong(MAX_BODY_CHARS)
+
+
+def post_notice(
+    *,
+    title: str,
+    body_md: str,
+    pinned_until: date | None = None,
+    popup: bool = False,
+    popup_until: date | None = None,
+    author: str = "",
+) -> Notice:
+    """Publish a notice on the board now.
+
+    :raises TitleRequired: empty or too long title.
+    :raises BodyRequired: empty body.
+    :raises BodyTooLong: body over ``MAX_BODY_CHARS``.
+    :raises EndDateInPast: ``pinned_until`` or ``popup_until`` is before today (KST).
+    """
+    title = " ".join((title or "").split())
+    check_text(title, body_md)
+    today = kst_today()
+    for until in (pinned_until, popup_until):
+        if until is not None and until < today:
+            raise EndDateInPast()
+    notice = Notice(
+        title=title,
+        body_md=body_md,
+        published_at=utcnow(),
+        pinned_until=pinned_until,
+        popup=popup,
+        popup_until=popup_until if popup else None,
+        author=author,
+    )
+    db.session.add(notice)
+    db.session.flush()
+    return notice
+
+
+def published():
+    """The SQL condition "its publication time has come" (scheduled notices stay hidden)."""
+    return Notice.published_at <= utcnow()
+
+
+def _is_pinned(today: date):
+    return Notice.pinned_until.is_not(None) & (Notice.pinned_until >= today)
+
+
+def latest_notices(*, limit: int = LATEST_NOTICES) -> list[Notice]:
+    """The newest published notices, for the home page and the dashboard."""
+    stmt = (
+        select(Notice)
+        .where(published())
+        .order_by(Notice.published_at.desc(), Notice.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def notice_by_id(notice_id: int) -> Notice | None:
+    """A published notice, or None (unknown, or scheduled for later)."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is None or notice.published_at > utcnow():
+        return None
+    return notice
+
+
+def is_pinned(notice: Notice) -> bool:
+    """Whether ``notice`` is pinned today (KST)."""
+    return notice.pinned_until is not None and notice.pinned_until >= kst_today()
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Notice]
+    page: int
+    pages: int
+    # The items pinned today (KST), shown with the "중요" badge.
+    pinned_ids: frozenset[int] = frozenset()
+
+    @property
+    def numbers(self) -> range:
+        """The page numbers the pager links to: up to ``PAGER_SPAN`` either side."""
+        return range(max(1, self.page - PAGER_SPAN), min(self.pages, self.page + PAGER_SPAN) + 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def parse_page(raw: str | None) -> int:
+    """Page numbers from a query string: 1 when absent, else a positive integer.
+
+    :raises PageNotFound: not a positive integer of at most 9 digits.
+    """
+    if raw is None or raw == "":
+        return 1
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+        raise PageNotFound(raw)
+    return int(raw)
+
+
+def notices_page(page: int) -> Page:
+    """One page of the board: pinned notices first, then newest first.
+
+    :raises PageNotFound: ``page`` is past the last page (page 1 always exists).
+    """
+    today = kst_today()
+    total = db.session.scalar(select(func.count(Notice.id)).where(published())) or 0
+    pages = max(1, -(-total // NOTICES_PER_PAGE))
+    if page < 1 or page > pages:
+        raise PageNotFound(str(page))
+    pinned_first = case((_is_pinned(today), 0), else_=1)
+    stmt = (
+        select(Notice)
+        .where(published())
+        .order_by(pinned_first, Notice.published_at.desc(), Notice.id.desc())
+        .offset((page - 1) * NOTICES_PER_PAGE)
+        .limit(NOTICES_PER_PAGE)
+    )
+    items = list(db.session.scalars(stmt))
+    pinned_ids = frozenset(
+        notice.id
+        for notice in items
+        if notice.pinned_until is not None and notice.pinned_until >= today
+    )
+    return Page(items=items, page=page, pages=pages, pinned_ids=pinned_ids)
+
+
+def hide_cookie_name(notice_id: int) -> str:
+    """The cookie that hides popup ``notice_id`` for the rest of the KST day."""
+    return f"{HIDE_COOKIE_PREFIX}{int(notice_id)}"
+
+
+def active_popups(hidden: set[int] | None = None) -> list[Notice]:
+    """Popup notices for the home page, minus those hidden today by cookie."""
+    today = kst_today()
+    stmt = (
+        select(Notice)
+        .where(
+            published(),
+            Notice.popup.is_(True),
+            Notice.popup_until.is_(None) | (Notice.popup_until >= today),
+        )
+        .order_by(Notice.published_at.desc(), Notice.id.desc())
+        .limit(MAX_POPUPS + len(hidden or ()))
+    )
+    shown = [n for n in db.session.scalars(stmt) if n.id not in (hidden or set())]
+    return shown[:MAX_POPUPS]
+
+
+def hidden_popup_ids(cookies) -> set[int]:
+    """Notice ids hidden today, from the request cookies."""
+    hidden: set[int] = set()
+    for name, value in cookies.items():
+        if name.startswith(HIDE_COOKIE_PREFIX) and value == "1":
+            suffix = name[len(HIDE_COOKIE_PREFIX) :]
+            if suffix.isascii() and suffix.isdigit() and len(suffix) < 12:
+                hidden.add(int(suffix))
+    return hidden
