@@ -102,7 +102,7 @@ def safe_next_url(target: str | None, default: str = "/account") -> str:
 
 def _fernet() -> MultiFernet:
     # Newest key first: it encrypts; every key decrypts, so old keys keep working until a
-    # rotation (``rotate_token``) re-encrypts the data under the newest one.
+    # rotation (MultiFernet.rotate, for billing's `keys rotate`) re-encrypts under the newest.
     keys = current_app.config["PORTAL_DATA_KEYS"]
     return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
 
@@ -118,11 +118,6 @@ def decrypt(token: bytes) -> str:
     :raises InvalidToken: when no configured key opens it.
     """
     return _fernet().decrypt(bytes(token)).decode("utf-8")
-
-
-def rotate_token(token: bytes) -> bytes:
-    """Re-encrypt ``token`` under the newest data key."""
-    return _fernet().rotate(bytes(token))
 
 
 def keyed_hash(value: str) -> str:
@@ -148,7 +143,6 @@ __all__ = [
     "keyed_hash",
     "mask",
     "register_security",
-    "rotate_token",
     "safe_next_url",
     "set_security_headers",
 ]

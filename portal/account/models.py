@@ -23,10 +23,8 @@ from portal.dbtypes import UTCDateTime, utcnow
 from portal.extensions import db
 
 CORRECTABLE_FIELDS = ("name", "birth_date", "business_number")
-CORRECTION_STATUSES = ("open", "approved", "rejected")
 # Retention categories of policy §3 (the retention package computes purge dates from them).
 RETENTION_COMPLAINT = "complaint"
-RETENTION_YEARS = {RETENTION_COMPLAINT: 3}  # 전자상거래법: complaint and dispute records
 
 
 class CorrectionRequest(db.Model):

@@ -8,32 +8,6 @@ from sqlalchemy import select
 from portal.audit.models import SecurityEvent
 from portal.extensions import db
 
-# Event kinds shown to the customer at /account/history.
-EVENT_KINDS = (
-    "login_success",
-    "login_failure",
-    "account_locked",
-    "second_factor_failure",
-    "card_locked",
-    "otp_locked",
-    "otp_enrolled",
-    "recovery_codes_generated",
-    "recovery_code_used",
-    "card_issued",
-    "password_changed",
-    "account_activated",
-    "logout",
-    "session_ended",
-    "session_expired",
-    "reauth_success",
-    "reauth_failure",
-    "profile_updated",
-    "correction_requested",
-    "correction_approved",
-    "correction_rejected",
-    "data_exported",
-)
-
 
 def record_event(kind: str, *, customer_id: int | None, detail: str = "") -> SecurityEvent:
     """Add an event in the current transaction (committed with the change it records)."""

@@ -40,10 +40,6 @@ class SecurityCard(db.Model):
         cascade="all, delete-orphan", passive_deletes=True
     )
 
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
     def __repr__(self) -> str:
         return f"<SecurityCard {self.id}>"
 

@@ -96,12 +96,6 @@ def load_user_from_session(token: str) -> Customer | None:
     return customer
 
 
-def end_session(row: UserSession) -> None:
-    """Delete a session row: its cookie is dead from now on."""
-    db.session.delete(row)
-    db.session.flush()
-
-
 def end_other_sessions(customer: Customer, keep: UserSession | None) -> int:
     """End every session of ``customer`` except ``keep``; returns how many ended."""
     stmt = delete(UserSession).where(UserSession.customer_id == customer.id)
