@@ -1,4 +1,4 @@
-"""The command line: each package's command groups, and the demo data (CONTRACT.md).
+"""The command line: each package's command groups, and the demo data (REFERENCE.md).
 
 Thin: the groups live with their packages (``admin/cli.py`` for the staff commands,
 ``policy/cli.py`` for revisions and notices); this module only registers them.

@@ -35,7 +35,7 @@ def password_options(command):
     """``--password`` or ``--password-stdin``; neither: a hidden prompt, typed twice.
 
     A password given as an argument is visible to every local user in ``ps`` and lands in
-    shell history; it stays for the scripts that already use it (CONTRACT.md).
+    shell history; it stays for the scripts that already use it (REFERENCE.md).
     """
     command = click.option(
         "--password-stdin",

@@ -1,4 +1,4 @@
-"""Configuration classes, read from the environment (names in CONTRACT.md).
+"""Configuration classes, read from the environment (names in REFERENCE.md).
 
 Secrets come only from the environment or from files under ``instance/``; there is no
 fallback string in code. Development makes its own secrets once and keeps them in
@@ -96,8 +96,8 @@ class Config:
     # instead of failing every limited request with a 500: sign-in keeps working and stays
     # limited, only per worker (N workers let N times the limit through), and the lockout
     # counted in the database still holds. The limiter returns to Redis once it answers
-    # again; /healthz reports 503 meanwhile. Swallowing the errors instead would drop the
-    # limits altogether.
+    # again; /healthz says "degraded" meanwhile (still 200). Swallowing the errors instead
+    # would drop the limits altogether.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     JSON_LOGS = False
@@ -129,7 +129,7 @@ class Config:
         self.PORTAL_OTP_MAX_FAILURES = _env_int("PORTAL_OTP_MAX_FAILURES", 5)
         self.PORTAL_OTP_LOCK_SECONDS = _env_int("PORTAL_OTP_LOCK_SECONDS", 900)
         self.PORTAL_STEP2_SECONDS = _env_int("PORTAL_STEP2_SECONDS", 300)
-        # Rejected new passwords / wrong recovery codes before a pending sign-in is dropped.
+        # Rejected new passwords (first login) before a pending sign-in is dropped.
         self.PORTAL_STEP2_MAX_FAILURES = _env_int("PORTAL_STEP2_MAX_FAILURES", 5)
         self.PORTAL_OTP_ENROL_SECONDS = _env_int("PORTAL_OTP_ENROL_SECONDS", 600)
         self.PORTAL_BANNER_CACHE_SECONDS = _env_int("PORTAL_BANNER_CACHE_SECONDS", 30)

@@ -18,7 +18,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers never block the writer. busy_timeout: a second writer waits instead of
     # failing. foreign_keys: SQLite ignores FOREIGN KEY clauses without it. secure_delete:
-    # deleted personal data is overwritten with zeros, not left in free pages (SPEC §6).
+    # deleted personal data is overwritten with zeros, not left in free pages (PRODUCT.md §6).
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")

@@ -32,7 +32,7 @@ PRIVATE_PREFIXES = ("/account", "/billing", "/admin", "/login", "/reauth", "/log
 
 
 def set_security_headers(response):
-    """Attach the baseline headers of SPEC §8 to every response."""
+    """Attach the baseline headers of PRODUCT.md §8 to every response."""
     headers = response.headers
     headers["Content-Security-Policy"] = CSP
     headers["X-Content-Type-Options"] = "nosniff"

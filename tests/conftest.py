@@ -3,8 +3,8 @@
 Every test runs once on SQLite and, when TEST_DATABASE_URL is set, again on PostgreSQL.
 Isolation: SQLite tests get a fresh copy of a template database file; PostgreSQL tests
 start from truncated tables. Both keep real commits, so tests with two clients, a live
-server thread or a second connection see what a real deployment would (a rolled-back outer
-transaction, as DESIGN.md suggests, would hide exactly those cases).
+server thread or a second connection see what a real deployment would (wrapping each test in
+a rolled-back outer transaction would hide exactly those cases).
 """
 
 from __future__ import annotations

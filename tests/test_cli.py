@@ -1,4 +1,4 @@
-"""Command line of CONTRACT.md: customers create, cards issue, demo load, staff create."""
+"""Command line of REFERENCE.md: customers create, cards issue, demo load, staff create."""
 
 from __future__ import annotations
 
@@ -191,7 +191,7 @@ def test_staff_create_json(runner):
 
 @pytest.mark.parametrize("length", [100, 128])
 def test_customers_create_takes_long_passwords(runner, length):
-    # SPEC §2: up to 128 characters; the strength check must not choke on them.
+    # PRODUCT.md §2: up to 128 characters; the strength check must not choke on them.
     password = "".join(
         random.Random(length).choices(string.ascii_letters + "0123456789!#", k=length)
     )

@@ -1,4 +1,4 @@
-"""Correction requests for identity fields (SPEC §3, policy §7).
+"""Correction requests for identity fields (PRODUCT.md §3, policy §7).
 
 Name, birth date and business number are not edited by the customer: a request goes to staff.
 While a request is open the field is "정정 중" and must be neither used nor provided

@@ -1,4 +1,4 @@
-"""Third-party disclosures (제3자 제공 내역, policy §5 exceptions, SPEC §6).
+"""Third-party disclosures (제3자 제공 내역, policy §5 exceptions, PRODUCT.md §6).
 
 Staff record each provision (a CLI command now, the staff screen later); the customer sees
 their own list. Items come from a closed vocabulary so that an approved correction can tell

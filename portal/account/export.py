@@ -1,4 +1,4 @@
-"""The customer's data download (SPEC §3: everything held about them, as JSON).
+"""The customer's data download (PRODUCT.md §3: everything held about them, as JSON).
 
 Coverage is explicit and tested: every table that holds rows about a customer (a foreign key
 to ``customers``, directly or through another such table) must be listed either in

@@ -1,4 +1,7 @@
-"""Inquiries and complaints (문의·민원, SPEC §6): customers ask, staff answer; kept 3 years."""
+"""Inquiries and complaints (문의·민원, PRODUCT.md §6): customers ask, staff answer.
+
+Complaint records are kept 3 years.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Correction requests, third-party disclosures and inquiries (SPEC §3, §6).
+"""Correction requests, third-party disclosures and inquiries (PRODUCT.md §3, §6).
 
 Every table here is a child of ``customers`` with ``ondelete="CASCADE"``: withdrawal destroys
 the customer's personal data for good; what the law keeps moves to the retention store first.

@@ -73,7 +73,7 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
     )
 
 
-# --- profile: see and edit (SPEC §3, policy §7) ----------------------------------------
+# --- profile: see and edit (PRODUCT.md §3, policy §7) ----------------------------------------
 
 
 def field_sources(customer: Customer) -> dict[str, str]:
@@ -97,7 +97,7 @@ def set_field_sources(customer: Customer, fields: list[str], source: str) -> Non
 def ensure_recent_password(session_row: UserSession | None) -> None:
     """Refuse unless the password was typed in this session within PORTAL_REAUTH_SECONDS.
 
-    SPEC §2: contact details (email, phone) are how the customer is reached and how a
+    PRODUCT.md §2: contact details (email, phone) are how the customer is reached and how a
     password is reset, so changing them takes the password again, not just a session cookie
     (a stolen one, or a PC left signed in).
 
@@ -125,7 +125,7 @@ def update_profile(
     cannot be reached from a form (no mass assignment). The old values are overwritten in
     place and nothing keeps them (policy §3); the event log gets the changed field NAMES.
 
-    Re-authentication (SPEC §2) is checked first, for every field, not only email and phone:
+    Re-authentication (PRODUCT.md §2) is checked first, for every field, not only email and phone:
     the address is where devices, paper bills and tax invoices go, and Korean telecoms and
     banks put the whole 회원정보 변경 screen behind a fresh identity check rather than
     asking field by field. One rule for the whole form is also one the customer can predict.

@@ -1,4 +1,4 @@
-"""Staff commands (CONTRACT.md), until the back office has screens for them: register a
+"""Staff commands (REFERENCE.md), until the back office has screens for them: register a
 customer, reissue a card, create a staff account, review corrections, record disclosures,
 answer inquiries. Thin: parse, call a service, commit, print; the rules are the services'.
 

@@ -12,7 +12,7 @@ from portal.auth.sessions import reauth_due
 
 
 def reauth_required(view=None, *, return_to: str | None = None):
-    """Require the password again when it was last entered too long ago (SPEC §2).
+    """Require the password again when it was last entered too long ago (PRODUCT.md §2).
 
     GET requests come back to the same page; a POST comes back to ``return_to`` (the page
     holding its form), since a form submission cannot be replayed after the detour.

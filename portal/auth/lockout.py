@@ -1,4 +1,4 @@
-"""The password lockout (SPEC §2): five wrong passwords in a row lock the account for 30
+"""The password lockout (PRODUCT.md §2): five wrong passwords in a row lock the account for 30
 minutes, whichever form they were typed into (sign-in, re-authentication, password change),
 so that the lockout cannot be dodged by guessing through another form.
 
@@ -107,7 +107,7 @@ def check_signed_in_password(
 
 
 def check_new_password(customer: Customer, password: str, confirm: str) -> None:
-    """The rules for a new password: SPEC §2, typed twice alike, not the current one.
+    """The rules for a new password: PRODUCT.md §2, typed twice alike, not the current one.
 
     :raises PasswordRejected: with every problem found.
     """

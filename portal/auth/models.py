@@ -116,7 +116,8 @@ class PendingLogin(db.Model):
     # staff-set one only when the second factor passes, so whoever holds the first password
     # (it travelled on paper) cannot take the account by choosing a new one.
     new_password_hash: Mapped[str | None] = mapped_column(String(100))
-    # Rejected new passwords and wrong recovery codes in this sign-in; at the limit the
+    # Rejected new passwords in this first-login sign-in (wrong recovery codes count on the
+    # OTP's counter, account-wide); at the limit the
     # pending login is dropped and the password is asked again (which counts toward lockout).
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -1,4 +1,4 @@
-"""Password hashing and the password rules of SPEC §2."""
+"""Password hashing and the password rules of PRODUCT.md §2."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def password_problems(
 ) -> list[str]:
     """Every rule ``password`` breaks, as message keys (empty when acceptable).
 
-    Rules (SPEC §2): 8–128 characters; at least 10 with 2 character classes or 8 with 3;
+    Rules (PRODUCT.md §2): 8–128 characters; at least 10 with 2 character classes or 8 with 3;
     not containing the login ID; not a common password (zxcvbn score below 2, or letters
     that are only keyboard walks and Korean words of ``common_passwords_ko.txt``).
     """
@@ -92,9 +92,9 @@ def password_problems(
     if not problems and _made_of_common_korean_patterns(password):
         problems.append(m.PASSWORD_COMMON)
     # zxcvbn knows common passwords, keyboard walks, dates and dictionary words. It refuses
-    # more than 72 characters (ValueError: its matching grows fast with length), while SPEC
-    # allows 128; so it judges the first 72, plenty for spotting "password123!". A weak
-    # start is then refused even if the tail is strong, the safe way round.
+    # more than 72 characters (ValueError: its matching grows fast with length), while
+    # PRODUCT.md §2 allows 128; so it judges the first 72, plenty for spotting "password123!".
+    # A weak start is then refused even if the tail is strong, the safe way round.
     if not problems:
         result = zxcvbn(
             password[:ZXCVBN_MAX_LENGTH],

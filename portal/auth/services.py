@@ -1,4 +1,4 @@
-"""A signed-in customer's credentials (SPEC §2): sessions, re-authentication, password
+"""A signed-in customer's credentials (PRODUCT.md §2): sessions, re-authentication, password
 change, OTP enrolment, recovery codes, and the staff's card reissue.
 """
 

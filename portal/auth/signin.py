@@ -1,4 +1,4 @@
-"""Signing in (SPEC §2): the password step, the pending login, the second factor (card, OTP
+"""Signing in (PRODUCT.md §2): the password step, the pending login, the second factor (card, OTP
 or a recovery code), the first-login password, and the new session.
 
 Nothing is signed in until :func:`complete_login` consumes the pending login; every failure
@@ -108,7 +108,7 @@ def pending_login(token: str | None, *, now: datetime | None = None) -> PendingL
 
 
 def _count_step2_failure(pending: PendingLogin) -> None:
-    """A rejected new password or a wrong recovery code in this sign-in. At the limit the
+    """A rejected new password in this first-login sign-in. At the limit the
     pending login is dropped: the password has to be typed again, which counts toward the
     account lockout, so no one can try without end on the strength of one correct password.
 

@@ -1,6 +1,6 @@
 """The billing facts other packages read: balance due, the billing part of the data export.
 
-Owned by the billing package. Billing does not exist yet (SPEC §4 is a later issue), so these
+Owned by the billing package. Billing does not exist yet (PRODUCT.md §4 is a later issue), so these
 return "nothing held"; when billing lands, it replaces these bodies with reads of its own
 tables and the dashboard, profile and export pick them up unchanged. Keep the signatures.
 """

@@ -19,7 +19,7 @@ SECOND_FACTORS = ("card", "otp")
 class LoginId(db.Model):
     """The register of every login ID ever issued.
 
-    Policy §3 keeps login IDs apart from the other personal data, and SPEC §1 never issues
+    Policy §3 keeps login IDs apart from the other personal data, and PRODUCT.md §1 never issues
     one twice: a row here outlives its customer (``retired_at`` set on withdrawal) and the
     unique index on the lower-cased ID refuses any reuse.
     """

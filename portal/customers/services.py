@@ -1,4 +1,4 @@
-"""Customer lookup and creation from an application form (SPEC §1).
+"""Customer lookup and creation from an application form (PRODUCT.md §1).
 
 Creating the row is all this package does; the credentials that come with a new customer
 (password hash, security card or OTP) are the auth package's, which calls :func:`create_customer`

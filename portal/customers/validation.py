@@ -1,4 +1,4 @@
-"""Field rules for customer data (SPEC §1), shared by every form and command.
+"""Field rules for customer data (PRODUCT.md §1), shared by every form and command.
 
 Each function returns the normalised value or raises :class:`FieldInvalid` with a message.
 """
@@ -78,7 +78,7 @@ def phone(value: str | None, *, member_type: str) -> str:
 
 
 def display_phone(stored: str | None, member_type: str) -> str:
-    """A stored E.164 number as the customer writes it (SPEC §1), for every page and form.
+    """A stored E.164 number as the customer writes it (PRODUCT.md §1), for every page and form.
 
     General members: the national form (``010-1234-5678``, ``02-1234-5678``). Overseas
     members, and any non-Korean number, the international form (``+1 202-555-0123``): a

@@ -1,4 +1,4 @@
-"""The ``policy`` and ``notices`` command groups of CONTRACT.md (``flask policy announce``,
+"""The ``policy`` and ``notices`` command groups of REFERENCE.md (``flask policy announce``,
 ``flask notices post``). Thin: parse, call one service, commit, print; a refusal is worded by
 :func:`~portal.policy.messages.message_for`, the same words as anywhere else.
 

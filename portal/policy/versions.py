@@ -1,4 +1,4 @@
-"""Privacy-policy versions: announcing a revision, and which version is in force (SPEC §5).
+"""Privacy-policy versions: announcing a revision, and which version is in force (PRODUCT.md §5).
 
 This module owns the rules of the policy's history. A revision is announced with at least 7
 days' notice (30 for a material change, as policy §10 promises), takes effect on a later
@@ -31,7 +31,7 @@ from portal.policy.errors import (
 from portal.policy.models import Notice, PolicyVersion
 from portal.policy.notices import check_text
 
-# Policy §10 promises at least 7 days' notice; a material change gets 30 (SPEC §5).
+# Policy §10 promises at least 7 days' notice; a material change gets 30 (PRODUCT.md §5).
 NOTICE_DAYS = 7
 MATERIAL_NOTICE_DAYS = 30
 LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")

@@ -34,7 +34,7 @@ def fresh(customer_id: int) -> Customer:
 
 def password_session(customer_id: int, *, minutes_ago: float = 0) -> UserSession:
     """A server-side session whose password was typed ``minutes_ago`` (committed), for
-    service tests: profile edits need a recent password (SPEC §2)."""
+    service tests: profile edits need a recent password (PRODUCT.md §2)."""
     row = UserSession(
         token_hash=secrets.token_hex(32),
         customer_id=customer_id,

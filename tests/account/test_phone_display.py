@@ -1,4 +1,4 @@
-"""Phones are stored E.164 and shown as the customer writes them (SPEC §1): the national form
+"""Phones are stored E.164 and shown as the customer writes them (PRODUCT.md §1): the national form
 for general members (010-1234-5678), the international form for overseas members."""
 
 from __future__ import annotations

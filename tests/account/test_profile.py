@@ -1,4 +1,4 @@
-"""/account/profile and /account/profile/edit: see everything, edit safely (SPEC §3)."""
+"""/account/profile and /account/profile/edit: see everything, edit safely (PRODUCT.md §3)."""
 
 from __future__ import annotations
 

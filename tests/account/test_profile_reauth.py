@@ -1,4 +1,4 @@
-"""/account/profile/edit needs the password again within the re-authentication window (SPEC §2).
+"""/account/profile/edit needs the password again within the re-auth window (PRODUCT.md §2).
 
 Email and phone are how the customer is reached (and how a password will be reset), so a
 stolen or forgotten-open session must not be enough to change them. The whole edit page is

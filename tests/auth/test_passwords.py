@@ -1,4 +1,4 @@
-"""Password hashing and rules (SPEC §2)."""
+"""Password hashing and rules (PRODUCT.md §2)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def test_acceptable_passwords(app, password):
     assert password_problems(password, login_id="hong_gildong") == []
 
 
-# SPEC §2 allows up to 128 characters; zxcvbn itself refuses more than 72.
+# PRODUCT.md §2 allows up to 128 characters; zxcvbn itself refuses more than 72.
 LONG = {
     n: "".join(random.Random(n).choices(string.ascii_letters + string.digits + "!#-_", k=n))
     for n in (73, 100, 128)

@@ -72,7 +72,7 @@ def test_account_pages_are_accessible(page, live_server, customer):
 
 
 def test_late_submit_goes_through_reauth_and_keeps_what_was_typed(page, live_server, customer, db):
-    """SPEC §2: the edit is refused after the re-auth window; after the password the typed
+    """PRODUCT.md §2: the edit is refused after the re-auth window; after the password the typed
     values come back (not yet saved) and one more click saves them."""
     from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""flask policy announce / flask notices post (CONTRACT.md command line)."""
+"""flask policy announce / flask notices post (REFERENCE.md command line)."""
 
 from __future__ import annotations
 

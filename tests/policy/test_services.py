@@ -1,4 +1,4 @@
-"""Rules of policy versions and notices (SPEC §5), called as services."""
+"""Rules of policy versions and notices (PRODUCT.md §5), called as services."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Public policy and notice pages, popups, banner, caching (SPEC §5, CONTRACT pages)."""
+"""Public policy and notice pages, popups, banner, caching (PRODUCT.md §5, REFERENCE.md pages)."""
 
 from __future__ import annotations
 
