@@ -151,3 +151,42 @@ def test_a_pending_otp_enrolment_expires(app: Flask, client, auth, customer, db)
 def test_the_sign_in_message_reaches_the_dashboard(client, auth, customer):
     auth.login(customer)
     assert "로그인했습니다." in client.get("/account").get_data(as_text=True)
+
+
+# A burst is charged before it is compared: while the fifth guess is still being compared
+# (its count written, the lock not yet), a sixth must be refused without a comparison — even
+# when it is right. The counts below stand for that moment, deterministically.
+
+
+def _set(db, model, **values):
+    from sqlalchemy import update
+
+    db.session.execute(update(model).values(**values))
+    db.session.commit()
+
+
+def test_a_guess_beyond_the_password_limit_is_never_compared(client, auth, customer, db):
+    _set(db, Customer, failed_logins=5, locked_until=None)
+    response = auth.step_one(customer)  # the right password
+    assert "계정이 잠겼습니다" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalars(select(Customer)).one().locked_until is not None
+
+
+def test_a_card_answer_beyond_the_limit_is_never_compared(client, auth, customer, db):
+    from portal.auth.models import SecurityCard
+
+    auth.step_one(customer)
+    auth.challenge()
+    _set(db, SecurityCard, failed_attempts=5, locked_at=None)
+    response = auth.answer_card(customer)  # the right answer
+    assert "보안카드가 잠겼습니다" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_an_otp_beyond_the_limit_is_never_compared(client, auth, otp_customer, db):
+    auth.step_one(otp_customer)
+    _set(db, OtpCredential, failed_attempts=5, locked_until=None)
+    response = auth.answer_otp(pyotp.TOTP(otp_customer.otp_secret).now())
+    assert "OTP가 잠겼습니다" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
