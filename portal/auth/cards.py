@@ -135,9 +135,18 @@ def verify_card(card: SecurityCard, code_first: str, code_last: str) -> None:
         if failures >= limit:
             raise CardLocked(just_locked=_lock(card))
         raise WrongCardCode(failures, limit)
-    # Consume the pair: only one of several parallel correct answers wins this update.
+    # Consume the pair: only one of several parallel correct answers wins this update. Not
+    # conditional on the lock: this answer was charged within the limit (one of the few ever
+    # compared); a lock set meanwhile by answers charged past the limit stops those.
     if not conditional_update(
-        SecurityCard, *pinned, failed_attempts=0, challenge_first=None, challenge_last=None
+        SecurityCard,
+        SecurityCard.id == card.id,
+        SecurityCard.revoked_at.is_(None),
+        SecurityCard.challenge_first == first,
+        SecurityCard.challenge_last == last,
+        failed_attempts=0,
+        challenge_first=None,
+        challenge_last=None,
     ):
         _raise_why_not(card)
     db.session.add(CardUsedPair(card_id=card.id, first_index=first, last_index=last))

@@ -52,13 +52,10 @@ def check_password_counted(customer: Customer, password: str, *, now: datetime, 
         record_event(event, customer_id=customer_id, detail="locked")
         raise AccountLocked(_lock_seconds_left(customer_id, now))
     if check_password(password or "", stored_hash):
-        # A parallel wrong guess may have locked the account meanwhile: then this one waits
-        # out the lock too.
-        if not conditional_update(
-            Customer, Customer.id == customer_id, _unlocked(now), failed_logins=0
-        ):
-            record_event(event, customer_id=customer_id, detail="locked")
-            raise AccountLocked(_lock_seconds_left(customer_id, now))
+        # Charged within the limit and right: it passes even if guesses charged past the
+        # limit locked the account meanwhile (the lock stops those, and stays). The count
+        # restarts only on an open account, so a lock's bookkeeping is left alone.
+        conditional_update(Customer, Customer.id == customer_id, _unlocked(now), failed_logins=0)
         return True
     record_event(event, customer_id=customer_id, detail=f"password failures={failures}")
     if failures >= limit:

@@ -189,10 +189,12 @@ def verify_otp(credential: OtpCredential, code: str, *, now: datetime | None = N
     if step is None:
         _fail(credential, failures, now)
     # Consume the step: a later step than any accepted before, decided by the database so
-    # that of several parallel requests with the same code exactly one wins.
+    # that of several parallel requests with the same code exactly one wins. Not conditional
+    # on the lock: this attempt was charged within the limit, one of the few that may be
+    # compared at all; a lock set meanwhile by attempts charged past the limit stops those.
     if not conditional_update(
         OtpCredential,
-        *_not_locked(credential, now),
+        OtpCredential.id == credential.id,
         or_(OtpCredential.last_used_step.is_(None), OtpCredential.last_used_step < step),
         last_used_step=step,
         failed_attempts=0,
