@@ -121,6 +121,36 @@ def set_payment_method(
     :raises ValidationFailed: field → message, for every bad field.
     """
     ensure_recent_password(session_row)
+    return save_payment_method(
+        customer,
+        kind=kind,
+        holder_name=holder_name,
+        holder_birth_date=holder_birth_date,
+        holder_business_number=holder_business_number,
+        bank_code_value=bank_code_value,
+        account_number_value=account_number_value,
+        phone=phone,
+        email=email,
+    )
+
+
+def save_payment_method(
+    customer: Customer,
+    *,
+    kind: str | None,
+    holder_name: str | None,
+    holder_birth_date: str | None = None,
+    holder_business_number: str | None = None,
+    bank_code_value: str | None = None,
+    account_number_value: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> PaymentMethod:
+    """The rules and the write of :func:`set_payment_method`, without the password check:
+    for callers with no customer session (the demo data, a future staff screen).
+
+    :raises ValidationFailed: field → message, for every bad field.
+    """
     errors: dict[str, object] = {}
     if kind not in PAYMENT_KINDS:
         errors["kind"] = m.KIND_INVALID

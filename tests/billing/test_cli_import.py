@@ -182,3 +182,27 @@ def test_import_refuses_a_file_without_the_columns(app, db, runner, tmp_path):
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     out = runner.invoke(args=["billing", "import", str(path)])
     assert out.exit_code == 1 and "line 1:" in out.output
+
+
+def test_demo_customers_have_billing(app, db, runner):
+    from portal.billing.invoices import billing_page
+    from portal.billing.methods import summarise
+    from portal.customers.services import customer_by_login_id
+
+    out = runner.invoke(args=["demo", "load"])
+    assert out.exit_code == 0, out.output
+    minsu = customer_by_login_id("kim_minsu")
+    page = billing_page(minsu.id, page=1, per_page=20, summarise=summarise)
+    assert [i.status for i in page.invoices] == ["issued", "overdue", "paid", "paid"]
+    assert 0 < page.invoices[1].paid < page.invoices[1].total
+    assert page.method.kind == "auto_debit" and page.method.account_masked == "***-****-7654"
+    seoyeon = customer_by_login_id("lee_seoyeon")
+    assert (
+        billing_page(seoyeon.id, page=1, per_page=20, summarise=summarise).method.kind == "deposit"
+    )
+    biz = customer_by_login_id("arion_logis")
+    assert biz.customer_type == "business"
+    assert billing_page(biz.id, page=1, per_page=20, summarise=summarise).invoices
+    again = runner.invoke(args=["demo", "load"])
+    assert again.exit_code == 0
+    assert len(billing_page(minsu.id, page=1, per_page=20, summarise=summarise).invoices) == 4
