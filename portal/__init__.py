@@ -84,6 +84,8 @@ def register_blueprints(app: Flask) -> None:
     from portal.account import views as _account_views  # noqa: F401 - attaches routes
     from portal.auth import bp as auth_bp
     from portal.auth import views as _auth_views  # noqa: F401
+    from portal.billing import bp as billing_bp
+    from portal.billing import views as _billing_views  # noqa: F401
     from portal.main import bp as main_bp
     from portal.main import views as _main_views  # noqa: F401
     from portal.policy import bp as policy_bp
@@ -92,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(billing_bp)
     app.register_blueprint(policy_bp)
 
 

@@ -11,9 +11,11 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portal.admin import cli as admin_commands
+from portal.billing import cli as billing_commands
 from portal.cli_support import fail, print_card
 from portal.demo import DemoRefused, load_demo
 from portal.extensions import db
+from portal.keys import cli as keys_commands
 from portal.policy import cli as policy_commands
 
 demo_cli = AppGroup("demo", help="Demo data for a development machine.")
@@ -43,3 +45,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     admin_commands.register(app)
     policy_commands.register(app)
+    billing_commands.register(app)
+    keys_commands.register(app)

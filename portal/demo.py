@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -13,7 +13,10 @@ from portal.admin.models import Staff
 from portal.admin.services import create_staff
 from portal.auth import cards, otp
 from portal.auth.registration import register_customer
+from portal.billing.invoices import add_invoice, record_payment
+from portal.billing.methods import save_payment_method
 from portal.customers.services import NewCustomer, customer_by_login_id
+from portal.dbtypes import kst_today
 from portal.extensions import db
 from portal.policy.notices import post_notice
 from portal.policy.seed.loader import ensure_seed
@@ -165,6 +168,84 @@ def _demo_history(customer) -> None:
     )
 
 
+def _month_start(day: date, back: int) -> date:
+    """The first day of the month ``back`` months before ``day``'s."""
+    month = day.month - 1 - back
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _demo_billing(customer, *, monthly: int, items, method: dict) -> None:
+    """Four months of invoices: two paid, one partly paid (overdue), the newest unpaid and
+    not yet due. A business customer's invoices give tax invoices.
+
+    Dates follow today, so the statuses look right whenever the demo is loaded.
+    """
+    save_payment_method(customer, **method)
+    today = kst_today()
+    for back, paid in ((4, monthly), (3, monthly), (2, monthly // 3), (1, 0)):
+        start = _month_start(today, back)
+        due = _month_start(today, back - 1) + timedelta(days=24)  # the 25th of the next month
+        if back == 1:
+            due = max(due, today + timedelta(days=14))  # the newest is not due yet
+        invoice = add_invoice(
+            customer,
+            amount=monthly,
+            due=due,
+            period=f"{start:%Y-%m}",
+            issued_on=_month_start(today, back - 1),
+            items=items,
+        )
+        if paid:
+            record_payment(
+                invoice.id,
+                amount=paid,
+                paid_on=min(due - timedelta(days=3), today),
+                method="auto_debit" if method["kind"] == "auto_debit" else "deposit",
+            )
+
+
+# Payment methods of the demo customers (the account number is a made-up one).
+DEMO_BILLING = {
+    "kim_minsu": {
+        "monthly": 16500,
+        "items": [("애니트랙 베이직", 1, 11000), ("스팟 라이트", 1, 5500)],
+        "method": {
+            "kind": "auto_debit",
+            "holder_name": "김민수",
+            "holder_birth_date": "1985-04-12",
+            "bank_code_value": "088",
+            "account_number_value": "110-432-987654",
+            "phone": "010-1234-5678",
+            "email": "minsu.kim@example.kr",
+        },
+    },
+    "lee_seoyeon": {
+        "monthly": 7700,
+        "items": [("스팟 스탠다드", 1, 7700)],
+        "method": {
+            "kind": "deposit",
+            "holder_name": "이서연",
+            "holder_birth_date": "1992-11-03",
+            "phone": "010-9876-5432",
+            "email": "seoyeon.lee@example.kr",
+        },
+    },
+    "arion_logis": {
+        "monthly": 550000,
+        "items": [("애니트랙 비즈 50", 50, 550000)],
+        "method": {
+            "kind": "auto_debit",
+            "holder_name": "아리온물류(주)",
+            "holder_business_number": "124-81-00998",
+            "bank_code_value": "003",
+            "account_number_value": "012-345678-01-011",
+            "phone": "02-6309-6800",
+            "email": "billing@arion-logis.example.kr",
+        },
+    },
+}
+
+
 class DemoRefused(Exception):
     """Demo data was asked for outside development and testing."""
 
@@ -189,6 +270,8 @@ def load_demo() -> list[dict]:
             customer = register_customer(data).customer
             if data.login_id == "kim_minsu":
                 _demo_history(customer)
+            if data.login_id in DEMO_BILLING:
+                _demo_billing(customer, **DEMO_BILLING[data.login_id])
         entry: dict = {
             "who": f"{customer.name} ({data.member_type}/{data.customer_type}"
             f"{', 첫 로그인' if not data.activated else ''})",

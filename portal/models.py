@@ -11,6 +11,7 @@ from portal.auth.models import (
     SecurityCard,
     UserSession,
 )
+from portal.billing.models import Invoice, InvoiceItem, Payment, PaymentMethod
 from portal.customers.models import Customer, LoginId, ServiceLine
 from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 
@@ -21,9 +22,13 @@ __all__ = [
     "Customer",
     "Disclosure",
     "Inquiry",
+    "Invoice",
+    "InvoiceItem",
     "LoginId",
     "Notice",
     "OtpCredential",
+    "Payment",
+    "PaymentMethod",
     "PendingLogin",
     "PolicyVersion",
     "PrivacyOfficer",

@@ -120,6 +120,25 @@ def decrypt(token: bytes) -> str:
     return _fernet().decrypt(bytes(token)).decode("utf-8")
 
 
+def is_current(token: bytes) -> bool:
+    """True when ``token`` was written under the newest data key (nothing to rotate)."""
+    keys = current_app.config["PORTAL_DATA_KEYS"]
+    newest = keys[0]
+    try:
+        Fernet(newest.encode() if isinstance(newest, str) else newest).decrypt(bytes(token))
+    except InvalidToken:
+        return False
+    return True
+
+
+def rotate(token: bytes) -> bytes:
+    """Re-encrypt ``token`` under the newest data key (``MultiFernet.rotate``).
+
+    :raises InvalidToken: when no configured key opens it.
+    """
+    return _fernet().rotate(bytes(token))
+
+
 def keyed_hash(value: str) -> str:
     """HMAC-SHA256 of ``value`` under the secret key (tokens, recovery codes)."""
     key = current_app.config["SECRET_KEY"].encode()
@@ -140,9 +159,11 @@ __all__ = [
     "InvalidToken",
     "decrypt",
     "encrypt",
+    "is_current",
     "keyed_hash",
     "mask",
     "register_security",
+    "rotate",
     "safe_next_url",
     "set_security_headers",
 ]

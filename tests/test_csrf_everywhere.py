@@ -36,6 +36,7 @@ KNOWN = {
     "auth.end_session",
     "account.edit_profile",
     "account.export",
+    "billing.payment_method",
     "policy.dismiss_notice_today",
 }
 # <converter(args):name> in a rule's text.
@@ -117,6 +118,15 @@ PAYLOADS: dict[str, Callable[[World], dict]] = {
     },
     "account.corrections": lambda w: {"field": "name", "value": "홍길순", "reason": "개명"},
     "account.inquiries": lambda w: {"subject": "문의", "body": "위치가 안 보입니다."},
+    "billing.payment_method": lambda w: {
+        "kind": "auto_debit",
+        "holder_name": "홍길동",
+        "holder_birth_date": "1990-01-01",
+        "bank_code": "004",
+        "account_number": "110-2345-678901",
+        "phone": "010-1234-5678",
+        "email": "pay@example.kr",
+    },
 }
 
 

@@ -28,6 +28,8 @@ LAYERS: list[set[str]] = [
     {"account"},
     {"withdrawal", "retention"},
     {"admin"},
+    # Re-encrypts the columns of every package below (staff OTP secrets included).
+    {"keys"},
     # The assembly: the pages that combine packages, the template filters, the commands,
     # the error pages, the demo data and the factory.
     {"main", "templating", "models", "demo", "cli", "__init__"},

@@ -38,7 +38,8 @@ from portal.audit.services import record_event
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer, LoginId
-from portal.dbtypes import KST, utcnow
+from portal.customers.services import fields_under_correction
+from portal.dbtypes import utcnow
 from portal.extensions import db
 
 
@@ -130,21 +131,7 @@ def ensure_not_under_correction(customer: Customer, fields, *, on: date | None =
 
     :raises UnderCorrection: one of ``fields`` has an open correction request.
     """
-    wanted = [f for f in fields if f in CORRECTABLE_FIELDS]
-    if not wanted:
-        return
-    stmt = select(CorrectionRequest.field, CorrectionRequest.created_at).where(
-        CorrectionRequest.customer_id == customer.id,
-        CorrectionRequest.open_field.in_(wanted),
-    )
-    blocked = sorted(
-        {
-            field
-            for field, created_at in db.session.execute(stmt)
-            if on is None or created_at.astimezone(KST).date() <= on
-        },
-        key=wanted.index,
-    )
+    blocked = fields_under_correction(customer.id, fields, on=on)
     if blocked:
         raise UnderCorrection(blocked)
 

@@ -41,6 +41,12 @@ EXPORTED_TABLES: dict[str, str] = {
     "correction_notices": "correction_notices",
     "disclosures": "disclosures",
     "inquiries": "inquiries",
+    # Built by billing_export: the account number masked, encrypted values left out, the
+    # items inside their invoice.
+    "payment_methods": "billing",
+    "invoices": "billing",
+    "invoice_items": "billing",
+    "payments": "billing",
 }
 
 # Tables that hold rows about a customer but are deliberately left out, and why.

@@ -14,7 +14,8 @@ from portal.audit.models import SecurityEvent
 from portal.audit.services import record_event
 from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSession
 from portal.auth.sessions import reauth_due
-from portal.billing.summary import balance_due
+from portal.billing.invoices import balance_due_expr, method_exprs
+from portal.billing.methods import summarise
 from portal.customers import messages as cm
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
@@ -40,7 +41,9 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
     Statement budget (tested, ≤ 4 per page with the session loader and the site-wide policy
     banner): the previous sign-in and the service lines come in ONE statement — a one-row
     derived table of the previous sign-in, left-joined to the lines, so there is a row even
-    without lines — and the notices in one more; the balance comes from billing.
+    without lines — and the notices in one more. The balance due is billing's scalar
+    subquery (``balance_due_expr``, what ``billing.summary.balance_due`` runs on its own),
+    folded into that one statement.
     """
 
     # The newest login_success is this very session; the one before it is "최근 접속".
@@ -55,9 +58,10 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
     previous = select(
         select(previous_event.c.created_at).scalar_subquery().label("at"),
         select(previous_event.c.ip).scalar_subquery().label("ip"),
+        balance_due_expr(customer.id).label("balance"),
     ).subquery("previous_login")
     stmt = (
-        select(previous.c.at, previous.c.ip, ServiceLine)
+        select(previous.c.at, previous.c.ip, previous.c.balance, ServiceLine)
         .select_from(previous)
         .outerjoin(ServiceLine, ServiceLine.customer_id == customer.id)
         .order_by(ServiceLine.id)
@@ -68,7 +72,7 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
         previous_login_at=rows[0].at if rows else None,
         previous_login_ip=rows[0].ip if rows else None,
         notices=latest_notices(limit=5),
-        balance_due=balance_due(customer),
+        balance_due=int(rows[0].balance or 0) if rows else 0,
         lines=[row.ServiceLine for row in rows if row.ServiceLine is not None],
     )
 
@@ -198,6 +202,8 @@ class ProfileFacts:
     disclosures: int
     inquiries: int
     under_correction: set[str]
+    # billing's masked summary (billing.methods.MethodSummary), or None
+    payment_method: object | None = None
 
 
 def profile_facts(customer: Customer) -> ProfileFacts:
@@ -239,8 +245,12 @@ def profile_facts(customer: Customer) -> ProfileFacts:
             .where(CorrectionRequest.customer_id == cid, CorrectionRequest.open_field == name)
             .label(f"open_{name}")
         )
+    # The payment method (masked) in the same statement: billing's scalar subqueries, as
+    # billing.summary.payment_method_summary runs them on its own.
+    columns += method_exprs(cid)
     row = db.session.execute(select(*columns)).one()
     return ProfileFacts(
+        payment_method=summarise(row.pm_kind, row.pm_holder, row.pm_bank, row.pm_last4),
         card_serial=row.card_serial,
         card_issued_at=row.card_issued_at,
         otp_confirmed_at=row.otp_confirmed_at,

@@ -27,7 +27,6 @@ from portal.account.services import (
     update_profile,
 )
 from portal.auth.guards import reauth_required
-from portal.billing.summary import payment_method_summary
 from portal.customers.errors import ValidationFailed
 from portal.customers.validation import display_phone
 from portal.dbtypes import kst_today, utcnow
@@ -60,14 +59,15 @@ def dashboard():
 @login_required
 def profile():
     customer = current_user
+    facts = profile_facts(customer)
     return render_template(
         "account/profile.html",
         c=customer,
-        facts=profile_facts(customer),
+        facts=facts,
         sources=field_sources(customer),
         masked_birth_date=mask_birth_date(customer.birth_date),
         masked_business_number=mask_business_number(customer.business_number),
-        payment_method=payment_method_summary(customer),
+        payment_method=facts.payment_method,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, utcnow
@@ -14,6 +14,8 @@ from portal.extensions import db
 MEMBER_TYPES = ("general", "overseas")
 CUSTOMER_TYPES = ("individual", "business")
 SECOND_FACTORS = ("card", "otp")
+# Identity fields changed only through a correction request (PRODUCT.md §3).
+CORRECTABLE_FIELDS = ("name", "birth_date", "business_number")
 
 
 class LoginId(db.Model):
@@ -132,3 +134,65 @@ class ServiceLine(db.Model):
 
     def __repr__(self) -> str:
         return f"<ServiceLine {self.id} {self.service}>"
+
+
+class CorrectionRequest(db.Model):
+    """A customer's request to correct an identity field, reviewed by staff.
+
+    ``open_field`` equals ``field`` while the request is open and is NULL once resolved: the
+    unique constraint on (customer_id, open_field) then allows at most one open request per
+    field on every database (NULLs never collide), without dialect-specific partial indexes.
+    """
+
+    __tablename__ = "correction_requests"
+    __table_args__ = (
+        CheckConstraint("field IN ('name', 'birth_date', 'business_number')", name="field"),
+        CheckConstraint("status IN ('open', 'approved', 'rejected')", name="status"),
+        UniqueConstraint("customer_id", "open_field"),
+        Index("ix_correction_requests_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(20))
+    open_field: Mapped[str | None] = mapped_column(String(20))
+    new_value: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_note: Mapped[str] = mapped_column(String(1000), default="")
+
+    notifications: Mapped[list[CorrectionNotice]] = relationship(
+        back_populates="correction",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CorrectionNotice.id",
+    )
+
+    def __repr__(self) -> str:
+        return f"<CorrectionRequest {self.id} {self.field} {self.status}>"
+
+
+class CorrectionNotice(db.Model):
+    """A "notify of correction" task: one recipient that had received the corrected data."""
+
+    __tablename__ = "correction_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    correction_id: Mapped[int] = mapped_column(
+        ForeignKey("correction_requests.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    recipient: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    correction: Mapped[CorrectionRequest] = relationship(back_populates="notifications")
+
+    def __repr__(self) -> str:
+        return f"<CorrectionNotice {self.id}{' done' if self.notified_at else ''}>"

@@ -16,13 +16,16 @@ from portal.customers import messages as m
 from portal.customers import validation as v
 from portal.customers.errors import LoginIdTaken, ValidationFailed
 from portal.customers.models import (
+    CORRECTABLE_FIELDS,
     CUSTOMER_TYPES,
     MEMBER_TYPES,
     SECOND_FACTORS,
+    CorrectionRequest,
     Customer,
     LoginId,
     ServiceLine,
 )
+from portal.dbtypes import KST
 from portal.extensions import db
 
 
@@ -188,3 +191,29 @@ def customer_by_login_id(login_id: str) -> Customer | None:
         return None
     stmt = select(Customer).join(Customer.login).where(LoginId.login_id == login_id)
     return db.session.scalars(stmt).first()
+
+
+def fields_under_correction(customer_id: int, fields, *, on: date | None = None) -> list[str]:
+    """Those of ``fields`` that have an open correction request (PRODUCT.md §3), in order.
+
+    While a request is open the field is neither used nor provided (개인정보 보호법 §36):
+    every package that prints or provides an identity field asks here first (account's
+    disclosures, billing's documents). ``on``: a provision recorded after the fact; only
+    requests opened on or before that KST day count. One statement; none when no
+    correctable field is asked for.
+    """
+    wanted = [f for f in fields if f in CORRECTABLE_FIELDS]
+    if not wanted:
+        return []
+    stmt = select(CorrectionRequest.field, CorrectionRequest.created_at).where(
+        CorrectionRequest.customer_id == customer_id,
+        CorrectionRequest.open_field.in_(wanted),
+    )
+    return sorted(
+        {
+            field
+            for field, created_at in db.session.execute(stmt)
+            if on is None or created_at.astimezone(KST).date() <= on
+        },
+        key=wanted.index,
+    )

@@ -1,0 +1,31 @@
+"""Korean bank codes (금융결제원 은행코드) for automatic debit, read from ``banks.csv``.
+
+Data, not code: adding a bank is a line in the CSV file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from functools import cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+@cache
+def banks() -> tuple[tuple[str, str], ...]:
+    """(code, name) pairs in the file's order."""
+    with (HERE / "banks.csv").open(encoding="utf-8", newline="") as fh:
+        return tuple((row["code"], row["name"]) for row in csv.DictReader(fh))
+
+
+def bank_name(code: str | None) -> str:
+    return dict(banks()).get(code or "", "")
+
+
+@cache
+def issuer() -> dict[str, str]:
+    """The company that issues invoices and documents (``issuer.json``)."""
+    with (HERE / "issuer.json").open(encoding="utf-8") as fh:
+        return json.load(fh)
