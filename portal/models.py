@@ -1,6 +1,6 @@
 """Import every model module so the metadata is complete (migrations, tests)."""
 
-from portal.account.models import CorrectionNotice, CorrectionRequest, Disclosure, Inquiry
+from portal.account.models import Disclosure, Inquiry
 from portal.admin.models import Staff
 from portal.audit.models import SecurityEvent
 from portal.auth.models import (
@@ -12,7 +12,13 @@ from portal.auth.models import (
     UserSession,
 )
 from portal.billing.models import Invoice, InvoiceItem, Payment, PaymentMethod
-from portal.customers.models import Customer, LoginId, ServiceLine
+from portal.customers.models import (
+    CorrectionNotice,
+    CorrectionRequest,
+    Customer,
+    LoginId,
+    ServiceLine,
+)
 from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 
 __all__ = [

@@ -27,17 +27,18 @@ from portal.account.errors import (
     NoticeNotFound,
     UnderCorrection,
 )
-from portal.account.models import (
-    CORRECTABLE_FIELDS,
-    CorrectionNotice,
-    CorrectionRequest,
-    Disclosure,
-)
+from portal.account.models import Disclosure
 from portal.account.services import set_field_sources
 from portal.audit.services import record_event
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
-from portal.customers.models import Customer, LoginId
+from portal.customers.models import (
+    CORRECTABLE_FIELDS,
+    CorrectionNotice,
+    CorrectionRequest,
+    Customer,
+    LoginId,
+)
 from portal.customers.services import fields_under_correction
 from portal.dbtypes import utcnow
 from portal.extensions import db

@@ -18,21 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.customers.models import CORRECTABLE_FIELDS, CorrectionNotice, CorrectionRequest
 from portal.dbtypes import UTCDateTime, utcnow
 from portal.extensions import db
-
-# Correction requests and their notification tasks live in portal.customers.models (which
-# identity fields are frozen is read by packages below account, e.g. billing documents);
-# they are re-exported here for the account modules that manage them.
-__all__ = [
-    "CORRECTABLE_FIELDS",
-    "RETENTION_COMPLAINT",
-    "CorrectionNotice",
-    "CorrectionRequest",
-    "Disclosure",
-    "Inquiry",
-]
 
 # Retention categories of policy §3 (the retention package computes purge dates from them).
 RETENTION_COMPLAINT = "complaint"

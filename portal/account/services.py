@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.account.errors import ReauthNeeded, StaleProfile
-from portal.account.models import CORRECTABLE_FIELDS, CorrectionRequest, Disclosure, Inquiry
+from portal.account.models import Disclosure, Inquiry
 from portal.audit.models import SecurityEvent
 from portal.audit.services import record_event
 from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSession
@@ -19,7 +19,7 @@ from portal.billing.methods import summarise
 from portal.customers import messages as cm
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
-from portal.customers.models import Customer, ServiceLine
+from portal.customers.models import CORRECTABLE_FIELDS, CorrectionRequest, Customer, ServiceLine
 from portal.customers.services import collect
 from portal.extensions import db
 from portal.policy.notices import latest_notices

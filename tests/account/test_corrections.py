@@ -16,11 +16,10 @@ from portal.account.corrections import (
 from portal.account.disclosures import record_disclosure
 from portal.account.errors import CorrectionAlreadyOpen, CorrectionNotOpen, UnderCorrection
 from portal.account.messages import message_for
-from portal.account.models import CorrectionNotice, CorrectionRequest
 from portal.account.services import field_sources
 from portal.audit.models import SecurityEvent
 from portal.customers.errors import ValidationFailed
-from portal.customers.models import Customer
+from portal.customers.models import CorrectionNotice, CorrectionRequest, Customer
 from tests.account.conftest import fresh
 from tests.conftest import post_form
 

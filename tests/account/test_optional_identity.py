@@ -127,7 +127,7 @@ def test_missing_birth_date_can_be_added_through_a_correction_request(
         {"field": "birth_date", "value": "1990-01-02", "reason": "등록"},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    from portal.account.models import CorrectionRequest
+    from portal.customers.models import CorrectionRequest
 
     req = db.session.scalars(select(CorrectionRequest)).one()
     assert (req.field, req.new_value, req.status) == ("birth_date", "1990-01-02", "open")
