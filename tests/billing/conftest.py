@@ -5,16 +5,17 @@ from __future__ import annotations
 import pytest
 
 from portal.customers.models import Customer
-from portal.extensions import db as _db
-from tests.account.conftest import password_session
+
+# The account tests' fixtures serve here too: the same customers, signed in the same way.
+from tests.account.conftest import business, fresh, password_session, signed_in  # noqa: F401
 
 ACCOUNT = "110-2345-678901"  # 12 digits; never to be found in plain text anywhere
 ACCOUNT_DIGITS = ACCOUNT.replace("-", "")
 
 
 def customer_row(demo) -> Customer:
-    _db.session.expire_all()
-    return _db.session.get(Customer, demo.id)
+    """The customer's row as stored now."""
+    return fresh(demo.id)
 
 
 def auto_debit_fields(**overrides) -> dict:
@@ -29,23 +30,6 @@ def auto_debit_fields(**overrides) -> dict:
     }
     fields.update(overrides)
     return fields
-
-
-@pytest.fixture
-def signed_in(auth, customer):
-    auth.login(customer)
-    return customer
-
-
-@pytest.fixture
-def business(make_customer):
-    return make_customer(
-        login_id="arion_biz",
-        name="아리온물류(주)",
-        customer_type="business",
-        birth_date=None,
-        business_number="1248100998",
-    )
 
 
 @pytest.fixture
