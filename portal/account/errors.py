@@ -15,10 +15,6 @@ class StaleProfile(AccountError):
     """The profile form was made from an older version of the row: nothing was saved."""
 
 
-class ReauthNeeded(AccountError):
-    """The password was not typed within the re-authentication window: nothing was saved."""
-
-
 class CorrectionError(AccountError):
     """Base of the correction failures."""
 

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from portal.account import errors as e
+from portal.auth.errors import ReauthNeeded
 from portal.customers.messages import FIELD_LABELS
 
 # --- profile, corrections, export, disclosures, inquiries (issue 4) -------------------
@@ -42,7 +43,7 @@ INQUIRY_NOT_FOUND = _l("문의를 찾을 수 없습니다.")
 INQUIRY_ALREADY_ANSWERED = _l("이미 답변한 문의입니다.")
 
 
-def message_for(exc: e.AccountError) -> str:
+def message_for(exc: e.AccountError | ReauthNeeded) -> str:
     """The message an account failure shows (the one mapping for views and commands)."""
     if isinstance(exc, e.UnderCorrection):
         labels = ", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields)
@@ -52,7 +53,7 @@ def message_for(exc: e.AccountError) -> str:
 
 _FIXED = {
     e.StaleProfile: PROFILE_STALE,
-    e.ReauthNeeded: PROFILE_REAUTH,
+    ReauthNeeded: PROFILE_REAUTH,
     e.CorrectionAlreadyOpen: CORRECTION_ALREADY_OPEN,
     e.CorrectionNotFound: CORRECTION_NOT_FOUND,
     e.CorrectionNotOpen: CORRECTION_NOT_OPEN,

@@ -8,12 +8,12 @@ from datetime import date
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.account.errors import ReauthNeeded, StaleProfile
+from portal.account.errors import StaleProfile
 from portal.account.models import Disclosure, Inquiry
 from portal.audit.models import SecurityEvent
 from portal.audit.services import record_event
 from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSession
-from portal.auth.sessions import reauth_due
+from portal.auth.sessions import ensure_recent_password
 from portal.billing.invoices import balance_due_expr, method_exprs
 from portal.billing.methods import summarise
 from portal.customers import messages as cm
@@ -96,19 +96,6 @@ def set_field_sources(customer: Customer, fields: list[str], source: str) -> Non
     for name in fields:
         sources[name] = source
     customer.field_sources = ",".join(f"{k}:{v}" for k, v in sorted(sources.items()))[:300]
-
-
-def ensure_recent_password(session_row: UserSession | None) -> None:
-    """Refuse unless the password was typed in this session within PORTAL_REAUTH_SECONDS.
-
-    PRODUCT.md §2: contact details (email, phone) are how the customer is reached and how a
-    password is reset, so changing them takes the password again, not just a session cookie
-    (a stolen one, or a PC left signed in).
-
-    :raises ReauthNeeded: no server-side session, or its password entry is too old.
-    """
-    if session_row is None or reauth_due(session_row):
-        raise ReauthNeeded()
 
 
 def update_profile(

@@ -12,21 +12,22 @@ from portal.account import bp
 from portal.account import messages as m
 from portal.account.corrections import applicable_fields, corrections_of, request_correction
 from portal.account.disclosures import disclosures_of, item_label
-from portal.account.errors import CorrectionAlreadyOpen, ReauthNeeded, StaleProfile
+from portal.account.errors import CorrectionAlreadyOpen, StaleProfile
 from portal.account.export import export_customer_data
 from portal.account.forms import CorrectionForm, InquiryForm, ProfileForm
 from portal.account.inquiries import inquiries_of, inquiry_of, submit_inquiry
 from portal.account.services import (
     current_profile_values,
     dashboard_summary,
-    ensure_recent_password,
     field_sources,
     mask_birth_date,
     mask_business_number,
     profile_facts,
     update_profile,
 )
+from portal.auth.errors import ReauthNeeded
 from portal.auth.guards import reauth_required
+from portal.auth.sessions import ensure_recent_password
 from portal.customers.errors import ValidationFailed
 from portal.customers.validation import display_phone
 from portal.dbtypes import kst_today, utcnow

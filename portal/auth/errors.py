@@ -112,6 +112,11 @@ class ReauthFailed(AuthError):
         self.current = current
 
 
+class ReauthNeeded(AuthError):
+    """A sensitive action, but the password was not typed in this session recently enough
+    (PORTAL_REAUTH_SECONDS): nothing was changed."""
+
+
 class MethodUnavailable(SecondFactorError):
     """The factor asked for is unknown or not enrolled."""
 

@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from sqlalchemy import delete, select
 
 from portal.audit.services import record_event
+from portal.auth.errors import ReauthNeeded
 from portal.auth.models import UserSession
 from portal.customers.models import Customer
 from portal.dbtypes import utcnow
@@ -113,6 +114,18 @@ def sessions_of(customer_id: int) -> list[UserSession]:
         .limit(50)
     )
     return list(db.session.scalars(stmt))
+
+
+def ensure_recent_password(row: UserSession | None, *, now: datetime | None = None) -> None:
+    """The service-side check behind every sensitive action (PRODUCT.md §2): contact details,
+    payment method, password, second factors, export, withdrawal. Views also guard with
+    :func:`portal.auth.guards.reauth_required`; the service checks again, so a form posted
+    after the window closed changes nothing.
+
+    :raises ReauthNeeded: no server-side session, or its password entry is too old.
+    """
+    if row is None or reauth_due(row, now=now):
+        raise ReauthNeeded()
 
 
 def reauth_due(row: UserSession, *, now: datetime | None = None) -> bool:

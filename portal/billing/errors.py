@@ -11,10 +11,6 @@ class BillingError(Exception):
     """Base of the billing package's failures."""
 
 
-class ReauthNeeded(BillingError):
-    """The password was not typed within the re-authentication window: nothing was saved."""
-
-
 class InvoiceNotFound(BillingError):
     """No such invoice (or not this customer's: the same answer, never a hint)."""
 

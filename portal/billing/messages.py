@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from portal.auth.errors import ReauthNeeded
 from portal.billing import errors as e
 from portal.customers.messages import FIELD_LABELS
 
@@ -52,7 +53,7 @@ CUSTOMER_NOT_FOUND = _l("아이디 %(login_id)s인 회원이 없습니다.")
 DEFAULT_ITEM = _l("서비스 이용료")
 
 
-def message_for(exc: e.BillingError) -> str:
+def message_for(exc: e.BillingError | ReauthNeeded) -> str:
     """The message a billing failure shows (the one mapping for views and commands)."""
     if isinstance(exc, e.UnderCorrection):
         labels = ", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields)
@@ -67,7 +68,7 @@ def message_for(exc: e.BillingError) -> str:
 
 
 _FIXED = {
-    e.ReauthNeeded: REAUTH_NEEDED,
+    ReauthNeeded: REAUTH_NEEDED,
     e.InvoiceNotFound: INVOICE_NOT_FOUND,
     e.InvoiceAlreadyPaid: INVOICE_ALREADY_PAID,
     e.NotBusinessCustomer: NOT_BUSINESS,

@@ -15,10 +15,9 @@ from sqlalchemy import select
 
 from portal.audit.services import record_event
 from portal.auth.models import UserSession
-from portal.auth.sessions import reauth_due
+from portal.auth.sessions import ensure_recent_password
 from portal.billing import messages as m
 from portal.billing.banks import bank_name, banks
-from portal.billing.errors import ReauthNeeded
 from portal.billing.models import PAYMENT_KINDS, PaymentMethod
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
@@ -91,12 +90,6 @@ def payment_method_of(customer_id: int) -> PaymentMethod | None:
     return db.session.scalars(
         select(PaymentMethod).where(PaymentMethod.customer_id == customer_id)
     ).first()
-
-
-def ensure_recent_password(session_row: UserSession | None) -> None:
-    """:raises ReauthNeeded: no server-side session, or the password is older than the window."""
-    if session_row is None or reauth_due(session_row):
-        raise ReauthNeeded()
 
 
 def set_payment_method(

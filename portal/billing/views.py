@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal.auth.errors import ReauthNeeded
 from portal.auth.guards import reauth_required
 from portal.billing import bp
 from portal.billing import messages as m
@@ -22,7 +23,6 @@ from portal.billing.documents import (
 from portal.billing.errors import (
     InvoiceNotFound,
     NotBusinessCustomer,
-    ReauthNeeded,
     UnderCorrection,
 )
 from portal.billing.forms import PaymentMethodForm

@@ -14,9 +14,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from portal.account.errors import ReauthNeeded
 from portal.account.services import update_profile
 from portal.audit.models import SecurityEvent
+from portal.auth.errors import ReauthNeeded
 from portal.auth.models import UserSession
 from portal.customers.models import Customer
 from portal.dbtypes import utcnow

@@ -11,7 +11,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from portal.audit.models import SecurityEvent
-from portal.billing.errors import InvoiceAlreadyPaid, PaymentTooLarge, ReauthNeeded
+from portal.auth.errors import ReauthNeeded
+from portal.billing.errors import InvoiceAlreadyPaid, PaymentTooLarge
 from portal.billing.invoices import add_invoice, invoice_status, record_payment
 from portal.billing.methods import holder_identity, payment_method_of, set_payment_method
 from portal.billing.models import Payment, PaymentMethod
