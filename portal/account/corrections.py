@@ -25,7 +25,6 @@ from portal.account.errors import (
     CorrectionNotOpen,
     NoticeAlreadyDone,
     NoticeNotFound,
-    UnderCorrection,
 )
 from portal.account.models import Disclosure
 from portal.account.services import set_field_sources
@@ -39,7 +38,6 @@ from portal.customers.models import (
     Customer,
     LoginId,
 )
-from portal.customers.services import fields_under_correction
 from portal.dbtypes import utcnow
 from portal.extensions import db
 
@@ -120,21 +118,6 @@ def open_correction_fields(customer_id: int) -> set[str]:
         CorrectionRequest.customer_id == customer_id, CorrectionRequest.open_field.is_not(None)
     )
     return set(db.session.scalars(stmt))
-
-
-def ensure_not_under_correction(customer: Customer, fields, *, on: date | None = None) -> None:
-    """Refuse to use or provide ``fields`` of ``customer`` while a correction is open.
-
-    Call this before printing a document or providing data to a third party. ``on`` is the
-    KST date of a provision being recorded after the fact: only requests opened on or before
-    that day block it (a provision made before the request was lawful and must be recordable,
-    so that its recipient is notified if the correction is approved).
-
-    :raises UnderCorrection: one of ``fields`` has an open correction request.
-    """
-    blocked = fields_under_correction(customer.id, fields, on=on)
-    if blocked:
-        raise UnderCorrection(blocked)
 
 
 def corrections_of(customer_id: int, *, limit: int = 50) -> list[CorrectionRequest]:

@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.account import messages as m
-from portal.account.corrections import ensure_not_under_correction
 from portal.account.models import Disclosure
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer
+from portal.customers.services import ensure_not_under_correction
 from portal.dbtypes import kst_today
 from portal.extensions import db
 

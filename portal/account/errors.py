@@ -19,14 +19,6 @@ class CorrectionError(AccountError):
     """Base of the correction failures."""
 
 
-class UnderCorrection(CorrectionError):
-    """The data asked for has an open correction request; ``fields`` names them."""
-
-    def __init__(self, fields: list[str]) -> None:
-        super().__init__(", ".join(fields))
-        self.fields = fields
-
-
 class CorrectionAlreadyOpen(CorrectionError):
     """A request for that field is already open."""
 

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.account import errors as e
 from portal.auth.errors import ReauthNeeded
+from portal.customers.errors import UnderCorrection
 from portal.customers.messages import FIELD_LABELS
 
 # --- profile, corrections, export, disclosures, inquiries (issue 4) -------------------
@@ -43,9 +44,9 @@ INQUIRY_NOT_FOUND = _l("문의를 찾을 수 없습니다.")
 INQUIRY_ALREADY_ANSWERED = _l("이미 답변한 문의입니다.")
 
 
-def message_for(exc: e.AccountError | ReauthNeeded) -> str:
+def message_for(exc: e.AccountError | ReauthNeeded | UnderCorrection) -> str:
     """The message an account failure shows (the one mapping for views and commands)."""
-    if isinstance(exc, e.UnderCorrection):
+    if isinstance(exc, UnderCorrection):
         labels = ", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields)
         return str(UNDER_CORRECTION % {"fields": labels})
     return str(_FIXED[type(exc)])

@@ -29,7 +29,7 @@ from portal.auth.registration import register_customer
 from portal.auth.services import reissue_card
 from portal.cli_support import fail, password_options, print_card, read_body, read_password
 from portal.customers import messages as cm
-from portal.customers.errors import LoginIdTaken, ValidationFailed
+from portal.customers.errors import LoginIdTaken, UnderCorrection, ValidationFailed
 from portal.customers.services import NewCustomer, customer_by_login_id
 from portal.extensions import db
 
@@ -255,7 +255,7 @@ def disclosures_record(
         )
     except ValidationFailed as exc:
         fail(_errors(exc))
-    except AccountError as exc:
+    except UnderCorrection as exc:
         fail(am.message_for(exc))
     db.session.commit()
     if as_json:

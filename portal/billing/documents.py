@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal.billing.banks import issuer
-from portal.billing.errors import NotBusinessCustomer, UnderCorrection
+from portal.billing.errors import NotBusinessCustomer
 from portal.billing.invoices import InvoiceRow, invoice_of, row_of
 from portal.billing.models import Invoice
 from portal.customers.models import Customer, ServiceLine
-from portal.customers.services import fields_under_correction
+from portal.customers.services import ensure_not_under_correction
 from portal.dbtypes import kst_today
 from portal.extensions import db
 
@@ -41,13 +41,6 @@ def identity_fields(customer: Customer) -> list[str]:
     return ["name", "birth_date"]
 
 
-def ensure_printable(customer: Customer, fields: list[str]) -> None:
-    """:raises UnderCorrection: one of ``fields`` has an open correction request."""
-    blocked = fields_under_correction(customer.id, fields)
-    if blocked:
-        raise UnderCorrection(blocked)
-
-
 @dataclass
 class InvoiceDocument:
     issuer: dict
@@ -64,7 +57,7 @@ def tax_invoice(customer: Customer, invoice_id: int) -> InvoiceDocument:
     invoice = invoice_of(customer.id, invoice_id)  # 404 first: never say whose it is
     if customer.customer_type != "business":
         raise NotBusinessCustomer()
-    ensure_printable(customer, ["name", "business_number"])
+    ensure_not_under_correction(customer, ["name", "business_number"])
     supply, vat = vat_split(invoice.total)
     return InvoiceDocument(issuer(), customer, invoice, row_of(invoice), supply, vat, kst_today())
 
@@ -72,7 +65,7 @@ def tax_invoice(customer: Customer, invoice_id: int) -> InvoiceDocument:
 def purchase_confirmation(customer: Customer, invoice_id: int) -> InvoiceDocument:
     """:raises InvoiceNotFound, UnderCorrection."""
     invoice = invoice_of(customer.id, invoice_id)
-    ensure_printable(customer, identity_fields(customer))
+    ensure_not_under_correction(customer, identity_fields(customer))
     supply, vat = vat_split(invoice.total)
     return InvoiceDocument(issuer(), customer, invoice, row_of(invoice), supply, vat, kst_today())
 
@@ -87,7 +80,7 @@ class ActivationDocument:
 
 def activation_confirmation(customer: Customer) -> ActivationDocument:
     """:raises UnderCorrection."""
-    ensure_printable(customer, identity_fields(customer))
+    ensure_not_under_correction(customer, identity_fields(customer))
     lines = list(
         db.session.scalars(
             select(ServiceLine)

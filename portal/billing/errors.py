@@ -31,14 +31,6 @@ class NotBusinessCustomer(BillingError):
     """A tax invoice (세금계산서) is issued to business customers only."""
 
 
-class UnderCorrection(BillingError):
-    """A document would print identity fields that have an open correction request."""
-
-    def __init__(self, fields: list[str]) -> None:
-        super().__init__(", ".join(fields))
-        self.fields = fields
-
-
 class CustomerNotFound(BillingError):
     """No customer with that login ID (commands)."""
 

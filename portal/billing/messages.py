@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.auth.errors import ReauthNeeded
 from portal.billing import errors as e
+from portal.customers.errors import UnderCorrection
 from portal.customers.messages import FIELD_LABELS
 
 FORM_SHAPE = _l("입력 형식이 올바르지 않습니다.")
@@ -53,9 +54,9 @@ CUSTOMER_NOT_FOUND = _l("아이디 %(login_id)s인 회원이 없습니다.")
 DEFAULT_ITEM = _l("서비스 이용료")
 
 
-def message_for(exc: e.BillingError | ReauthNeeded) -> str:
+def message_for(exc: e.BillingError | ReauthNeeded | UnderCorrection) -> str:
     """The message a billing failure shows (the one mapping for views and commands)."""
-    if isinstance(exc, e.UnderCorrection):
+    if isinstance(exc, UnderCorrection):
         labels = ", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields)
         return str(UNDER_CORRECTION % {"fields": labels})
     if isinstance(exc, e.PaymentTooLarge):

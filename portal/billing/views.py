@@ -23,12 +23,11 @@ from portal.billing.documents import (
 from portal.billing.errors import (
     InvoiceNotFound,
     NotBusinessCustomer,
-    UnderCorrection,
 )
 from portal.billing.forms import PaymentMethodForm
 from portal.billing.invoices import billing_page, invoice_of, recent_payments, row_of
 from portal.billing.methods import payment_method_of, set_payment_method, summarise
-from portal.customers.errors import ValidationFailed
+from portal.customers.errors import UnderCorrection, ValidationFailed
 from portal.customers.validation import display_phone
 from portal.errors import render_error
 from portal.extensions import db

@@ -15,6 +15,15 @@ class ValidationFailed(CustomerError):
         self.errors = errors
 
 
+class UnderCorrection(CustomerError):
+    """Identity fields with an open correction request may be neither used nor provided
+    (a document printing them, a disclosure); ``fields`` names them."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields
+
+
 class LoginIdTaken(CustomerError):
     """The login ID was issued before (to anyone, ever)."""
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from portal.customers import messages as m
 from portal.customers import validation as v
-from portal.customers.errors import LoginIdTaken, ValidationFailed
+from portal.customers.errors import LoginIdTaken, UnderCorrection, ValidationFailed
 from portal.customers.models import (
     CORRECTABLE_FIELDS,
     CUSTOMER_TYPES,
@@ -217,3 +217,18 @@ def fields_under_correction(customer_id: int, fields, *, on: date | None = None)
         },
         key=wanted.index,
     )
+
+
+def ensure_not_under_correction(customer: Customer, fields, *, on: date | None = None) -> None:
+    """Refuse to use or provide ``fields`` of ``customer`` while a correction is open.
+
+    Call this before printing a document or providing data to a third party. ``on`` is the
+    KST date of a provision being recorded after the fact: only requests opened on or before
+    that day block it (a provision made before the request was lawful and must be recordable,
+    so that its recipient is notified if the correction is approved).
+
+    :raises UnderCorrection: one of ``fields`` has an open correction request.
+    """
+    blocked = fields_under_correction(customer.id, fields, on=on)
+    if blocked:
+        raise UnderCorrection(blocked)

@@ -9,17 +9,17 @@ from sqlalchemy import func, select
 
 from portal.account.corrections import (
     approve_correction,
-    ensure_not_under_correction,
     reject_correction,
     request_correction,
 )
 from portal.account.disclosures import record_disclosure
-from portal.account.errors import CorrectionAlreadyOpen, CorrectionNotOpen, UnderCorrection
+from portal.account.errors import CorrectionAlreadyOpen, CorrectionNotOpen
 from portal.account.messages import message_for
 from portal.account.services import field_sources
 from portal.audit.models import SecurityEvent
-from portal.customers.errors import ValidationFailed
+from portal.customers.errors import UnderCorrection, ValidationFailed
 from portal.customers.models import CorrectionNotice, CorrectionRequest, Customer
+from portal.customers.services import ensure_not_under_correction
 from tests.account.conftest import fresh
 from tests.conftest import post_form
 
