@@ -33,17 +33,13 @@ from portal.customers.validation import display_phone
 from portal.dbtypes import kst_today, utcnow
 from portal.errors import render_error
 from portal.extensions import db, limiter
+from portal.pagination import parse_page
 from portal.security import InvalidToken, decrypt, encrypt
 
 PER_PAGE = 20
 # Signed-in customers only, but each submit is a row kept for years: cap the rate so a
 # script (or a stuck key) cannot fill the staff queues.
 SUBMIT_LIMIT = "30 per hour"
-
-
-def _page() -> int:
-    page = request.args.get("page", 1, type=int) or 1
-    return min(max(page, 1), 10_000)
 
 
 def _shape_errors(form) -> dict[str, object]:
@@ -262,15 +258,10 @@ def export():
 @bp.get("/account/disclosures")
 @login_required
 def disclosures():
-    page = _page()
-    rows = disclosures_of(current_user.id, page=page, per_page=PER_PAGE)
-    return render_template(
-        "account/disclosures.html",
-        rows=rows[:PER_PAGE],
-        has_next=len(rows) > PER_PAGE,
-        page=page,
-        item_label=item_label,
+    page = disclosures_of(
+        current_user.id, page=parse_page(request.args.get("page")), per_page=PER_PAGE
     )
+    return render_template("account/disclosures.html", page=page, item_label=item_label)
 
 
 @bp.route("/account/inquiries", methods=["GET", "POST"])
@@ -294,13 +285,10 @@ def inquiries():
             else:
                 flash(m.INQUIRY_SUBMITTED, "success")
                 return redirect(url_for("account.inquiry", inquiry_id=row.id))
-    page = _page()
-    rows = inquiries_of(customer.id, page=page, per_page=PER_PAGE)
+    page = inquiries_of(customer.id, page=parse_page(request.args.get("page")), per_page=PER_PAGE)
     return (
         render_template(
             "account/inquiries.html",
-            rows=rows[:PER_PAGE],
-            has_next=len(rows) > PER_PAGE,
             page=page,
             values=values,
             errors=errors,

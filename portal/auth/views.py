@@ -42,6 +42,7 @@ from portal.auth.forms import (
 from portal.auth.guards import reauth_required
 from portal.customers import messages as cm
 from portal.extensions import limiter, login_manager
+from portal.pagination import parse_page
 from portal.security import safe_next_url
 
 PENDING_KEY = "pending_login"
@@ -380,8 +381,5 @@ def regenerate_recovery_codes():
 @bp.get("/account/history")
 @login_required
 def history():
-    page = request.args.get("page", 1, type=int) or 1
-    page = min(max(page, 1), 10_000)
-    return render_template(
-        "auth/history.html", events=events_of(current_user.id, page=page), page=page
-    )
+    page = events_of(current_user.id, page=parse_page(request.args.get("page")))
+    return render_template("auth/history.html", page=page)
