@@ -41,6 +41,7 @@ INQUIRY_SUBMITTED = _l("문의를 접수했습니다. 답변이 등록되면 이
 INQUIRY_NOT_FOUND = _l("문의를 찾을 수 없습니다.")
 INQUIRY_ALREADY_ANSWERED = _l("이미 답변한 문의입니다.")
 EXPORT_READY = _l("내 정보 파일을 내려받았습니다.")
+NOT_REGISTERED = _l("미등록")
 
 
 def message_for(exc: e.AccountError) -> str:

@@ -29,6 +29,7 @@ from portal.account.services import (
 from portal.auth.guards import reauth_required
 from portal.billing.summary import payment_method_summary
 from portal.customers.errors import ValidationFailed
+from portal.customers.messages import FIELD_LABELS
 from portal.customers.validation import display_phone
 from portal.dbtypes import kst_today, utcnow
 from portal.errors import render_error
@@ -200,6 +201,17 @@ def edit_profile():
     )
 
 
+def _correction_options(customer) -> list[tuple[str, str]]:
+    """(field, label) of the correction form's choices; a field not given yet says so."""
+    options = []
+    for name in applicable_fields(customer):
+        label = str(FIELD_LABELS[name])
+        if getattr(customer, name) is None:
+            label = f"{label} ({m.NOT_REGISTERED})"
+        options.append((name, label))
+    return options
+
+
 @bp.route("/account/corrections", methods=["GET", "POST"])
 @limiter.limit(SUBMIT_LIMIT, methods=["POST"])
 @login_required
@@ -231,8 +243,8 @@ def corrections():
     return (
         render_template(
             "account/corrections.html",
-            c=customer,
-            fields=applicable_fields(customer),
+            field_options=_correction_options(customer),
+            field_labels=FIELD_LABELS,
             requests=corrections_of(customer.id),
             values=values,
             errors=errors,

@@ -230,7 +230,12 @@ def activate():
                 flash(m.ACTIVATE_CONFIRM_FACTOR, "info")
                 return redirect(url_for("auth.verify"))
     return (
-        render_template("auth/activate.html", errors=errors, login_id=pending.customer.login_id),
+        render_template(
+            "auth/activate.html",
+            errors=errors,
+            login_id=pending.customer.login_id,
+            password_rules=m.PASSWORD_RULES,
+        ),
         status,
     )
 
@@ -314,7 +319,12 @@ def change_password():
                 _carry_rotated_token()
                 flash(m.PASSWORD_CHANGED, "success")
                 return redirect(url_for("auth.security"))
-    return render_template("auth/change_password.html", errors=errors), status
+    return (
+        render_template(
+            "auth/change_password.html", errors=errors, password_rules=m.PASSWORD_RULES
+        ),
+        status,
+    )
 
 
 @bp.get("/account/security")
