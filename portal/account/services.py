@@ -12,6 +12,7 @@ from portal.account.errors import ReauthNeeded, StaleProfile
 from portal.account.models import CORRECTABLE_FIELDS, CorrectionRequest, Disclosure, Inquiry
 from portal.audit.models import SecurityEvent
 from portal.audit.services import record_event
+from portal.auth.cards import serial_tail
 from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSession
 from portal.auth.sessions import reauth_due
 from portal.billing.summary import balance_due
@@ -188,9 +189,12 @@ def current_profile_values(customer_id: int) -> list[tuple[object, str]]:
 
 @dataclass
 class ProfileFacts:
-    """Everything about the customer that is not on the customer row, in one statement."""
+    """What /account/profile shows beyond the customer row's plain fields, ready to print:
+    the identity numbers masked (None when not given), and the facts kept elsewhere."""
 
-    card_serial: str | None
+    birth_date_masked: str | None
+    business_number_masked: str | None
+    card_serial_tail: str | None
     card_issued_at: object | None
     otp_confirmed_at: object | None
     sessions: int
@@ -201,10 +205,12 @@ class ProfileFacts:
 
 
 def profile_facts(customer: Customer) -> ProfileFacts:
-    """Security, disclosure, inquiry and correction facts for /account/profile.
+    """Masked identity numbers, and security, disclosure, inquiry and correction facts for
+    /account/profile.
 
-    One SELECT of scalar subqueries, so the profile page costs the same number of statements
-    however many sessions, codes or requests the customer has (statement budget, tested).
+    The facts come in one SELECT of scalar subqueries, so the profile page costs the same
+    number of statements however many sessions, codes or requests the customer has
+    (statement budget, tested).
     """
 
     cid = customer.id
@@ -241,7 +247,9 @@ def profile_facts(customer: Customer) -> ProfileFacts:
         )
     row = db.session.execute(select(*columns)).one()
     return ProfileFacts(
-        card_serial=row.card_serial,
+        birth_date_masked=mask_birth_date(customer.birth_date) or None,
+        business_number_masked=mask_business_number(customer.business_number) or None,
+        card_serial_tail=serial_tail(row.card_serial),
         card_issued_at=row.card_issued_at,
         otp_confirmed_at=row.otp_confirmed_at,
         sessions=row.sessions or 0,

@@ -21,8 +21,6 @@ from portal.account.services import (
     dashboard_summary,
     ensure_recent_password,
     field_sources,
-    mask_birth_date,
-    mask_business_number,
     profile_facts,
     update_profile,
 )
@@ -62,8 +60,6 @@ def profile():
         c=customer,
         facts=profile_facts(customer),
         sources=field_sources(customer),
-        masked_birth_date=mask_birth_date(customer.birth_date),
-        masked_business_number=mask_business_number(customer.business_number),
         payment_method=payment_method_summary(customer),
     )
 

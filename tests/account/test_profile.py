@@ -10,9 +10,11 @@ from portal.account.services import (
     field_sources,
     mask_birth_date,
     mask_business_number,
+    profile_facts,
     update_profile,
 )
 from portal.audit.models import SecurityEvent
+from portal.auth.cards import active_card, serial_tail
 from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer
 from tests.account.conftest import fresh, password_session, version_from
@@ -76,6 +78,20 @@ def test_masks():
     assert mask_business_number(None) == ""
     assert mask_birth_date(date(1990, 1, 2)) == "1990-**-**"
     assert mask_birth_date(None) == ""
+
+
+def test_card_serial_shows_only_its_last_four_digits(app, db, signed_in, client):
+    card = active_card(signed_in.id)
+    assert card is not None and serial_tail(card.serial) == card.serial[-4:]
+    assert serial_tail(None) is None
+    customer = db.session.get(Customer, signed_in.id)
+    facts = profile_facts(customer)
+    assert facts.card_serial_tail == card.serial[-4:]
+    assert facts.birth_date_masked == "1990-**-**" and facts.business_number_masked is None
+    for url in ("/account/profile", "/account/security"):
+        html = client.get(url).get_data(as_text=True)
+        assert f"일련번호 끝자리 {card.serial[-4:]}" in html
+        assert card.serial not in html and card.serial[:9] not in html
 
 
 def test_profile_escapes_html_held_in_the_data(app, db, signed_in, client):
