@@ -154,8 +154,10 @@ def verify():
         render_template(
             "auth/verify.html",
             method=state.method,
-            methods=state.methods,
             challenge=state.challenge,
+            switch_to=state.switch_to,
+            recovery_offered=state.recovery_offered,
+            minutes=signin.step_two_minutes(),
             error=error,
         ),
         status,

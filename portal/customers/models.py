@@ -112,6 +112,10 @@ class Customer(UserMixin, db.Model):
         return f"<Customer {self.id}>"
 
 
+# The services' names as printed everywhere (brand names: not translated).
+SERVICE_NAMES = {"anytrack": "AnyTrack", "spot": "Spot"}
+
+
 class ServiceLine(db.Model):
     """A subscribed service line: the service-usage information of policy §1."""
 
@@ -129,6 +133,10 @@ class ServiceLine(db.Model):
     activated_on: Mapped[date] = mapped_column(Date)
 
     customer: Mapped[Customer] = relationship(back_populates="lines")
+
+    @property
+    def service_name(self) -> str:
+        return SERVICE_NAMES.get(self.service, self.service)
 
     def __repr__(self) -> str:
         return f"<ServiceLine {self.id} {self.service}>"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select, update
 
@@ -16,7 +18,7 @@ from portal.account.services import (
 from portal.audit.models import SecurityEvent
 from portal.auth.cards import active_card, serial_tail
 from portal.customers.errors import ValidationFailed
-from portal.customers.models import Customer
+from portal.customers.models import Customer, ServiceLine
 from tests.account.conftest import fresh, password_session, version_from
 from tests.conftest import post_form
 
@@ -78,6 +80,21 @@ def test_masks():
     assert mask_business_number(None) == ""
     assert mask_birth_date(date(1990, 1, 2)) == "1990-**-**"
     assert mask_birth_date(None) == ""
+
+
+def test_service_lines_show_the_service_name(app, db, signed_in, client):
+    for service, plan in (("anytrack", "베이직"), ("spot", "스팟 플러스")):
+        db.session.add(
+            ServiceLine(
+                customer_id=signed_in.id, service=service, plan=plan, activated_on=date(2024, 1, 2)
+            )
+        )
+    db.session.commit()
+    profile = client.get("/account/profile").get_data(as_text=True)
+    assert "<tr><td>AnyTrack</td><td>베이직</td>" in profile
+    assert "<tr><td>Spot</td><td>스팟 플러스</td>" in profile
+    dashboard = client.get("/account").get_data(as_text=True)
+    assert "<li>AnyTrack · 베이직 · " in dashboard and "<li>Spot · 스팟 플러스 · " in dashboard
 
 
 def test_card_serial_shows_only_its_last_four_digits(app, db, signed_in, client):
