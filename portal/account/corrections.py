@@ -43,10 +43,8 @@ from portal.extensions import db
 
 
 def applicable_fields(customer: Customer) -> tuple[str, ...]:
-    """The identity fields this customer has: birth date (individual) or business number."""
-    if customer.customer_type == "business":
-        return ("name", "business_number")
-    return ("name", "birth_date")
+    """The identity fields this customer has: the name and the identity number."""
+    return ("name", customer.identity_field)
 
 
 def _normalise(field: str, value: str | None) -> str:

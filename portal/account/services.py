@@ -27,7 +27,7 @@ from portal.policy.services import latest_notices
 
 @dataclass
 class DashboardSummary:
-    customer: Customer
+    greeting_name: str  # the username the customer chose, else the name on the application
     previous_login_at: object | None
     previous_login_ip: str | None
     notices: list
@@ -36,7 +36,7 @@ class DashboardSummary:
 
 
 def dashboard_summary(customer: Customer) -> DashboardSummary:
-    """What the dashboard shows: the customer, the previous sign-in, the lines, the notices.
+    """What the dashboard shows: the greeting, the previous sign-in, the lines, the notices.
 
     Statement budget (tested, ≤ 4 per page with the session loader and the site-wide policy
     banner): the previous sign-in and the service lines come in ONE statement — a one-row
@@ -65,7 +65,7 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
     )
     rows = db.session.execute(stmt).all()
     return DashboardSummary(
-        customer=customer,
+        greeting_name=customer.username or customer.name,
         previous_login_at=rows[0].at if rows else None,
         previous_login_ip=rows[0].ip if rows else None,
         notices=latest_notices(limit=5),
@@ -190,10 +190,11 @@ def current_profile_values(customer_id: int) -> list[tuple[object, str]]:
 @dataclass
 class ProfileFacts:
     """What /account/profile shows beyond the customer row's plain fields, ready to print:
-    the identity numbers masked (None when not given), and the facts kept elsewhere."""
+    the customer's identity number (``Customer.identity_field``) masked, None when not given,
+    and the facts kept elsewhere."""
 
-    birth_date_masked: str | None
-    business_number_masked: str | None
+    identity_field: str
+    identity_masked: str | None
     card_serial_tail: str | None
     card_issued_at: object | None
     otp_confirmed_at: object | None
@@ -205,7 +206,7 @@ class ProfileFacts:
 
 
 def profile_facts(customer: Customer) -> ProfileFacts:
-    """Masked identity numbers, and security, disclosure, inquiry and correction facts for
+    """The masked identity number, and security, disclosure, inquiry and correction facts for
     /account/profile.
 
     The facts come in one SELECT of scalar subqueries, so the profile page costs the same
@@ -247,8 +248,8 @@ def profile_facts(customer: Customer) -> ProfileFacts:
         )
     row = db.session.execute(select(*columns)).one()
     return ProfileFacts(
-        birth_date_masked=mask_birth_date(customer.birth_date) or None,
-        business_number_masked=mask_business_number(customer.business_number) or None,
+        identity_field=customer.identity_field,
+        identity_masked=masked_identity(customer),
         card_serial_tail=serial_tail(row.card_serial),
         card_issued_at=row.card_issued_at,
         otp_confirmed_at=row.otp_confirmed_at,
@@ -270,3 +271,10 @@ def mask_business_number(value: str | None) -> str:
 def mask_birth_date(value: date | None) -> str:
     """Only the year on screen; the full date is in the (re-authenticated) data download."""
     return f"{value.year}-**-**" if value else ""
+
+
+def masked_identity(customer: Customer) -> str | None:
+    """The customer's identity number as pages show it; None when not given yet."""
+    if customer.identity_field == "business_number":
+        return mask_business_number(customer.business_number) or None
+    return mask_birth_date(customer.birth_date) or None

@@ -59,6 +59,7 @@ def profile():
         "account/profile.html",
         c=customer,
         facts=profile_facts(customer),
+        field_labels=FIELD_LABELS,
         sources=field_sources(customer),
         payment_method=payment_method_summary(customer),
     )

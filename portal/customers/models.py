@@ -73,6 +73,13 @@ class Customer(UserMixin, db.Model):
     last_login_ip: Mapped[str | None] = mapped_column(String(45))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def identity_field(self) -> str:
+        """The identity number this kind of customer has besides the name (optional until
+        given): a business number for businesses, a birth date for individuals."""
+        return "business_number" if self.customer_type == "business" else "birth_date"
+
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # Optimistic locking: a stale profile form is refused instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -104,7 +104,7 @@ def test_card_serial_shows_only_its_last_four_digits(app, db, signed_in, client)
     customer = db.session.get(Customer, signed_in.id)
     facts = profile_facts(customer)
     assert facts.card_serial_tail == card.serial[-4:]
-    assert facts.birth_date_masked == "1990-**-**" and facts.business_number_masked is None
+    assert facts.identity_field == "birth_date" and facts.identity_masked == "1990-**-**"
     for url in ("/account/profile", "/account/security"):
         html = client.get(url).get_data(as_text=True)
         assert f"일련번호 끝자리 {card.serial[-4:]}" in html
