@@ -6,6 +6,10 @@ import re
 
 import pytest
 
+from portal.account.inquiries import BODY_MAX, SUBJECT_MAX
+from portal.auth.forms import LOGIN_ID_MAX
+from portal.auth.passwords import MAX_LENGTH as PASSWORD_MAX
+from portal.templating import LIMITS
 from tests.conftest import ROOT
 
 PAGES = sorted([*ROOT.joinpath("templates", "auth").glob("*.html")]) + sorted(
@@ -80,3 +84,14 @@ def test_pager_links_with_url_arguments(app):
     assert '<nav class="pager" aria-label="페이지">' in html
     assert '<a href="/account/history?page=1&amp;kind=x">이전</a> <span>2쪽</span>' in html
     assert '<a href="/account/history?page=3&amp;kind=x">다음</a>' in html
+
+
+def test_maxlengths_come_from_the_rules(client, auth, customer):
+    html = client.get("/login").get_data(as_text=True)
+    assert f'autocomplete="username" required maxlength="{LOGIN_ID_MAX}"' in html
+    assert f'autocomplete="current-password" required maxlength="{PASSWORD_MAX}"' in html
+    auth.login(customer)
+    html = client.get("/account/inquiries").get_data(as_text=True)
+    assert f'name="subject" type="text" value="" required maxlength="{SUBJECT_MAX}"' in html
+    assert f'name="body" required maxlength="{BODY_MAX}"' in html
+    assert LIMITS["inquiry_subject"] == SUBJECT_MAX and LIMITS["password"] == PASSWORD_MAX

@@ -148,8 +148,8 @@ def update_profile(
     wanted: dict[str, object] = {
         "email": collect(errors, "email", v.email, email),
         "phone": collect(errors, "phone", v.phone, phone, member_type=customer.member_type),
-        "address": collect(errors, "address", v.clean_text, address, max_length=300),
-        "username": collect(errors, "username", v.clean_text, username, max_length=40),
+        "address": collect(errors, "address", v.clean_text, address, max_length=v.ADDRESS_MAX),
+        "username": collect(errors, "username", v.clean_text, username, max_length=v.USERNAME_MAX),
     }
     if customer.member_type == "general":
         wanted["postal_code"] = collect(errors, "postal_code", v.postal_code, postal_code)
