@@ -65,6 +65,11 @@ class CorrectionRequest(db.Model):
         order_by="CorrectionNotice.id",
     )
 
+    @property
+    def rejection_reason(self) -> str | None:
+        """The staff's reason the customer is shown, for a rejected request only."""
+        return (self.resolution_note or None) if self.status == "rejected" else None
+
     def __repr__(self) -> str:
         return f"<CorrectionRequest {self.id} {self.field} {self.status}>"
 

@@ -114,7 +114,8 @@ def login():
             "auth/login.html",
             form=form,
             error=error,
-            next_url=safe_next_url(request.args.get("next"), default=""),
+            # None leaves ?next= out of the form's address.
+            next_url=safe_next_url(request.args.get("next"), default="") or None,
         ),
         status,
     )
