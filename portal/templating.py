@@ -1,4 +1,5 @@
-"""Jinja filters and globals: Seoul times, won amounts, phone numbers, the language switch."""
+"""Jinja filters and globals: Seoul times, won amounts, phone numbers, the language switch,
+and the longest input of each form field."""
 
 from __future__ import annotations
 
@@ -7,9 +8,31 @@ from datetime import date, datetime
 from flask import Flask, g, request
 from flask_babel import get_locale
 
+from portal.account import corrections, inquiries
 from portal.audit.messages import event_label
+from portal.auth import forms as auth_forms
+from portal.auth import passwords
+from portal.customers import validation as v
 from portal.customers.validation import display_phone
 from portal.dbtypes import KST
+
+# maxlength= of the form fields, taken from the rules that check them: {{ limits.email }}.
+LIMITS = {
+    "login_id": auth_forms.LOGIN_ID_MAX,
+    "password": passwords.MAX_LENGTH,
+    "recovery_code": auth_forms.RECOVERY_CODE_MAX,
+    "email": v.EMAIL_MAX,
+    "phone": v.PHONE_MAX,
+    "postal_code": v.POSTAL_CODE_LENGTH,
+    "country": v.COUNTRY_LENGTH,
+    "address": v.ADDRESS_MAX,
+    "username": v.USERNAME_MAX,
+    "inquiry_subject": inquiries.SUBJECT_MAX,
+    "inquiry_body": inquiries.BODY_MAX,
+    # The corrected value: a name is the longest (a birth date or business number is ~10).
+    "correction_value": v.NAME_MAX,
+    "correction_reason": corrections.REASON_MAX,
+}
 
 
 def kst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -36,6 +59,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(display_phone, "phone")
 
     app.add_template_global(event_label, "event_label")
+    app.add_template_global(LIMITS, "limits")
 
     @app.context_processor
     def inject_globals() -> dict:

@@ -41,17 +41,18 @@ from portal.customers.models import (
 from portal.dbtypes import utcnow
 from portal.extensions import db
 
+# The longest reason a customer gives, and a staff member's reason for a rejection.
+REASON_MAX = 1000
+
 
 def applicable_fields(customer: Customer) -> tuple[str, ...]:
-    """The identity fields this customer has: birth date (individual) or business number."""
-    if customer.customer_type == "business":
-        return ("name", "business_number")
-    return ("name", "birth_date")
+    """The identity fields this customer has: the name and the identity number."""
+    return ("name", customer.identity_field)
 
 
 def _normalise(field: str, value: str | None) -> str:
     if field == "name":
-        return v.clean_text(value, max_length=100)
+        return v.clean_text(value, max_length=v.NAME_MAX)
     if field == "birth_date":
         return v.birth_date(value).isoformat()
     return v.business_number(value)
@@ -84,7 +85,7 @@ def request_correction(
     except v.FieldInvalid as exc:
         errors["value"] = exc.message
     try:
-        clean_reason = v.clean_text(reason, max_length=1000)
+        clean_reason = v.clean_text(reason, max_length=REASON_MAX)
     except v.FieldInvalid as exc:
         errors["reason"] = exc.message
     if new_value is not None and new_value == _current(customer, field):
@@ -213,7 +214,7 @@ def reject_correction(correction_id: int, *, reason: str | None) -> CorrectionRe
     """
     row = _open_request(correction_id)
     try:
-        note = v.clean_text(reason, max_length=1000)
+        note = v.clean_text(reason, max_length=REASON_MAX)
     except v.FieldInvalid as exc:
         raise ValidationFailed({"reason": m.CORRECTION_REJECT_REASON}) from exc
     row.status = "rejected"

@@ -20,6 +20,7 @@ from portal.customers.models import Customer
 from portal.customers.services import ensure_not_under_correction
 from portal.dbtypes import kst_today
 from portal.extensions import db
+from portal.pagination import Page, paginate
 
 ITEMS = {
     "name": _l("성명"),
@@ -126,13 +127,11 @@ def record_disclosure(
     return row
 
 
-def disclosures_of(customer_id: int, *, page: int = 1, per_page: int = 20) -> list[Disclosure]:
-    """The customer's disclosures, newest first (served by the (customer, date) index)."""
+def disclosures_of(customer_id: int, *, page: int = 1, per_page: int = 20) -> Page:
+    """One page of the customer's disclosures, newest first (the (customer, date) index)."""
     stmt = (
         select(Disclosure)
         .where(Disclosure.customer_id == customer_id)
         .order_by(Disclosure.disclosed_on.desc(), Disclosure.id.desc())
-        .limit(per_page + 1)
-        .offset((max(page, 1) - 1) * per_page)
     )
-    return list(db.session.scalars(stmt))
+    return paginate(stmt, page=page, per_page=per_page)

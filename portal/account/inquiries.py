@@ -14,6 +14,7 @@ from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer, LoginId
 from portal.dbtypes import utcnow
 from portal.extensions import db
+from portal.pagination import Page, paginate
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
@@ -45,16 +46,14 @@ def submit_inquiry(customer: Customer, *, subject: str | None, body: str | None)
     return row
 
 
-def inquiries_of(customer_id: int, *, page: int = 1, per_page: int = 20) -> list[Inquiry]:
-    """The customer's inquiries, newest first; one extra row tells if there is a next page."""
+def inquiries_of(customer_id: int, *, page: int = 1, per_page: int = 20) -> Page:
+    """One page of the customer's inquiries, newest first."""
     stmt = (
         select(Inquiry)
         .where(Inquiry.customer_id == customer_id)
         .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
-        .limit(per_page + 1)
-        .offset((max(page, 1) - 1) * per_page)
     )
-    return list(db.session.scalars(stmt))
+    return paginate(stmt, page=page, per_page=per_page)
 
 
 def inquiry_of(customer_id: int, inquiry_id: int) -> Inquiry | None:

@@ -42,6 +42,7 @@ DISCLOSURE_DATE_INVALID = _l("제공일은 YYYY-MM-DD 형식의 오늘 또는 �
 INQUIRY_SUBMITTED = _l("문의를 접수했습니다. 답변이 등록되면 이 화면에서 확인할 수 있습니다.")
 INQUIRY_NOT_FOUND = _l("문의를 찾을 수 없습니다.")
 INQUIRY_ALREADY_ANSWERED = _l("이미 답변한 문의입니다.")
+NOT_REGISTERED = _l("미등록")
 
 
 def message_for(exc: e.AccountError | ReauthNeeded | UnderCorrection) -> str:

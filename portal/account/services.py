@@ -12,6 +12,7 @@ from portal.account.errors import StaleProfile
 from portal.account.models import Disclosure, Inquiry
 from portal.audit.models import SecurityEvent
 from portal.audit.services import record_event
+from portal.auth.cards import serial_tail
 from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSession
 from portal.auth.sessions import ensure_recent_password
 from portal.billing.invoices import balance_due_expr, method_exprs
@@ -27,7 +28,7 @@ from portal.policy.notices import latest_notices
 
 @dataclass
 class DashboardSummary:
-    customer: Customer
+    greeting_name: str  # the username the customer chose, else the name on the application
     previous_login_at: object | None
     previous_login_ip: str | None
     notices: list
@@ -36,7 +37,7 @@ class DashboardSummary:
 
 
 def dashboard_summary(customer: Customer) -> DashboardSummary:
-    """What the dashboard shows: the customer, the previous sign-in, the lines, the notices.
+    """What the dashboard shows: the greeting, the previous sign-in, the lines, the notices.
 
     Statement budget (tested, ≤ 4 per page with the session loader and the site-wide policy
     banner): the previous sign-in and the service lines come in ONE statement — a one-row
@@ -68,7 +69,7 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
     )
     rows = db.session.execute(stmt).all()
     return DashboardSummary(
-        customer=customer,
+        greeting_name=customer.username or customer.name,
         previous_login_at=rows[0].at if rows else None,
         previous_login_ip=rows[0].ip if rows else None,
         notices=latest_notices(limit=5),
@@ -138,8 +139,8 @@ def update_profile(
     wanted: dict[str, object] = {
         "email": collect(errors, "email", v.email, email),
         "phone": collect(errors, "phone", v.phone, phone, member_type=customer.member_type),
-        "address": collect(errors, "address", v.clean_text, address, max_length=300),
-        "username": collect(errors, "username", v.clean_text, username, max_length=40),
+        "address": collect(errors, "address", v.clean_text, address, max_length=v.ADDRESS_MAX),
+        "username": collect(errors, "username", v.clean_text, username, max_length=v.USERNAME_MAX),
     }
     if customer.member_type == "general":
         wanted["postal_code"] = collect(errors, "postal_code", v.postal_code, postal_code)
@@ -179,9 +180,13 @@ def current_profile_values(customer_id: int) -> list[tuple[object, str]]:
 
 @dataclass
 class ProfileFacts:
-    """Everything about the customer that is not on the customer row, in one statement."""
+    """What /account/profile shows beyond the customer row's plain fields, ready to print:
+    the customer's identity number (``Customer.identity_field``) masked, None when not given,
+    and the facts kept elsewhere."""
 
-    card_serial: str | None
+    identity_field: str
+    identity_masked: str | None
+    card_serial_tail: str | None
     card_issued_at: object | None
     otp_confirmed_at: object | None
     sessions: int
@@ -194,10 +199,12 @@ class ProfileFacts:
 
 
 def profile_facts(customer: Customer) -> ProfileFacts:
-    """Security, disclosure, inquiry and correction facts for /account/profile.
+    """The masked identity number, and security, disclosure, inquiry and correction facts for
+    /account/profile.
 
-    One SELECT of scalar subqueries, so the profile page costs the same number of statements
-    however many sessions, codes or requests the customer has (statement budget, tested).
+    The facts come in one SELECT of scalar subqueries, so the profile page costs the same
+    number of statements however many sessions, codes or requests the customer has
+    (statement budget, tested).
     """
 
     cid = customer.id
@@ -238,7 +245,9 @@ def profile_facts(customer: Customer) -> ProfileFacts:
     row = db.session.execute(select(*columns)).one()
     return ProfileFacts(
         payment_method=summarise(row.pm_kind, row.pm_holder, row.pm_bank, row.pm_last4),
-        card_serial=row.card_serial,
+        identity_field=customer.identity_field,
+        identity_masked=masked_identity(customer),
+        card_serial_tail=serial_tail(row.card_serial),
         card_issued_at=row.card_issued_at,
         otp_confirmed_at=row.otp_confirmed_at,
         sessions=row.sessions or 0,
@@ -259,3 +268,10 @@ def mask_business_number(value: str | None) -> str:
 def mask_birth_date(value: date | None) -> str:
     """Only the year on screen; the full date is in the (re-authenticated) data download."""
     return f"{value.year}-**-**" if value else ""
+
+
+def masked_identity(customer: Customer) -> str | None:
+    """The customer's identity number as pages show it; None when not given yet."""
+    if customer.identity_field == "business_number":
+        return mask_business_number(customer.business_number) or None
+    return mask_birth_date(customer.birth_date) or None

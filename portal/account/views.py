@@ -20,8 +20,6 @@ from portal.account.services import (
     current_profile_values,
     dashboard_summary,
     field_sources,
-    mask_birth_date,
-    mask_business_number,
     profile_facts,
     update_profile,
 )
@@ -29,21 +27,18 @@ from portal.auth.errors import ReauthNeeded
 from portal.auth.guards import reauth_required
 from portal.auth.sessions import ensure_recent_password
 from portal.customers.errors import ValidationFailed
+from portal.customers.messages import FIELD_LABELS
 from portal.customers.validation import display_phone
 from portal.dbtypes import kst_today, utcnow
 from portal.errors import render_error
 from portal.extensions import db, limiter
+from portal.pagination import parse_page
 from portal.security import InvalidToken, decrypt, encrypt
 
 PER_PAGE = 20
 # Signed-in customers only, but each submit is a row kept for years: cap the rate so a
 # script (or a stuck key) cannot fill the staff queues.
 SUBMIT_LIMIT = "30 per hour"
-
-
-def _page() -> int:
-    page = request.args.get("page", 1, type=int) or 1
-    return min(max(page, 1), 10_000)
 
 
 def _shape_errors(form) -> dict[str, object]:
@@ -65,9 +60,8 @@ def profile():
         "account/profile.html",
         c=customer,
         facts=facts,
+        field_labels=FIELD_LABELS,
         sources=field_sources(customer),
-        masked_birth_date=mask_birth_date(customer.birth_date),
-        masked_business_number=mask_business_number(customer.business_number),
         payment_method=facts.payment_method,
     )
 
@@ -205,6 +199,17 @@ def edit_profile():
     )
 
 
+def _correction_options(customer) -> list[tuple[str, str]]:
+    """(field, label) of the correction form's choices; a field not given yet says so."""
+    options = []
+    for name in applicable_fields(customer):
+        label = str(FIELD_LABELS[name])
+        if getattr(customer, name) is None:
+            label = f"{label} ({m.NOT_REGISTERED})"
+        options.append((name, label))
+    return options
+
+
 @bp.route("/account/corrections", methods=["GET", "POST"])
 @limiter.limit(SUBMIT_LIMIT, methods=["POST"])
 @login_required
@@ -236,8 +241,8 @@ def corrections():
     return (
         render_template(
             "account/corrections.html",
-            c=customer,
-            fields=applicable_fields(customer),
+            field_options=_correction_options(customer),
+            field_labels=FIELD_LABELS,
             requests=corrections_of(customer.id),
             values=values,
             errors=errors,
@@ -263,15 +268,10 @@ def export():
 @bp.get("/account/disclosures")
 @login_required
 def disclosures():
-    page = _page()
-    rows = disclosures_of(current_user.id, page=page, per_page=PER_PAGE)
-    return render_template(
-        "account/disclosures.html",
-        rows=rows[:PER_PAGE],
-        has_next=len(rows) > PER_PAGE,
-        page=page,
-        item_label=item_label,
+    page = disclosures_of(
+        current_user.id, page=parse_page(request.args.get("page")), per_page=PER_PAGE
     )
+    return render_template("account/disclosures.html", page=page, item_label=item_label)
 
 
 @bp.route("/account/inquiries", methods=["GET", "POST"])
@@ -295,13 +295,10 @@ def inquiries():
             else:
                 flash(m.INQUIRY_SUBMITTED, "success")
                 return redirect(url_for("account.inquiry", inquiry_id=row.id))
-    page = _page()
-    rows = inquiries_of(customer.id, page=page, per_page=PER_PAGE)
+    page = inquiries_of(customer.id, page=parse_page(request.args.get("page")), per_page=PER_PAGE)
     return (
         render_template(
             "account/inquiries.html",
-            rows=rows[:PER_PAGE],
-            has_next=len(rows) > PER_PAGE,
             page=page,
             values=values,
             errors=errors,

@@ -7,6 +7,10 @@ from sqlalchemy import select
 
 from portal.audit.models import SecurityEvent
 from portal.extensions import db
+from portal.pagination import Page, paginate
+
+# The history page shows this many events at a time.
+EVENTS_PER_PAGE = 50
 
 
 def record_event(kind: str, *, customer_id: int | None, detail: str = "") -> SecurityEvent:
@@ -22,12 +26,11 @@ def record_event(kind: str, *, customer_id: int | None, detail: str = "") -> Sec
     return event
 
 
-def events_of(customer_id: int, *, page: int = 1, per_page: int = 50) -> list[SecurityEvent]:
+def events_of(customer_id: int, *, page: int = 1, per_page: int = EVENTS_PER_PAGE) -> Page:
+    """One page of the customer's security events, newest first."""
     stmt = (
         select(SecurityEvent)
         .where(SecurityEvent.customer_id == customer_id)
         .order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc())
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
     )
-    return list(db.session.scalars(stmt))
+    return paginate(stmt, page=page, per_page=per_page)

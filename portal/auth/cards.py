@@ -59,6 +59,16 @@ def issue_card(customer: Customer) -> tuple[SecurityCard, list[str]]:
     return card, codes
 
 
+# A card's serial on screen: only its last digits, enough to tell the customer's cards
+# apart (the full serial is in the data download).
+SERIAL_SHOWN = 4
+
+
+def serial_tail(serial: str | None) -> str | None:
+    """The part of a card's serial the pages show: ``1234-5678-9012`` → ``9012``."""
+    return serial[-SERIAL_SHOWN:] if serial else None
+
+
 def active_card(customer_id: int) -> SecurityCard | None:
     """The customer's current (unrevoked) card, if any."""
     stmt = select(SecurityCard).where(

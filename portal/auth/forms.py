@@ -6,15 +6,22 @@ from wtforms import IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.auth import messages as m
+from portal.auth.passwords import MAX_LENGTH as PASSWORD_MAX
 from portal.forms import ShapeForm, ascii_digits, strip
 
 _REQUIRED = "필수 항목입니다."
+# What the sign-in forms take (the pages' maxlength too). Login IDs are 4-20 characters
+# (customers.validation); a longer one typed by mistake still gets the usual answer.
+LOGIN_ID_MAX = 40
+RECOVERY_CODE_MAX = 20
 
 
 class LoginForm(ShapeForm):
-    login_id = StringField(filters=[strip], validators=[DataRequired(_REQUIRED), Length(max=40)])
+    login_id = StringField(
+        filters=[strip], validators=[DataRequired(_REQUIRED), Length(max=LOGIN_ID_MAX)]
+    )
     # Long passwords are accepted up to 128 characters; longer input is refused in shape.
-    password = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=128)])
+    password = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=PASSWORD_MAX)])
 
 
 class CardForm(ShapeForm):
@@ -57,7 +64,8 @@ class OtpForm(ShapeForm):
 
 class RecoveryForm(ShapeForm):
     recovery_code = StringField(
-        filters=[strip], validators=[InputRequired(_REQUIRED), Length(min=10, max=20)]
+        filters=[strip],
+        validators=[InputRequired(_REQUIRED), Length(min=10, max=RECOVERY_CODE_MAX)],
     )
 
 

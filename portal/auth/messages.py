@@ -14,6 +14,11 @@ PASSWORD_CONTAINS_ID = _l("비밀번호에 아이디를 포함할 수 없습니�
 PASSWORD_COMMON = _l("너무 흔하거나 추측하기 쉬운 비밀번호입니다. 다른 비밀번호를 정해 주세요.")
 PASSWORD_MISMATCH = _l("새 비밀번호와 확인이 일치하지 않습니다.")
 PASSWORD_SAME = _l("새 비밀번호는 지금 비밀번호와 달라야 합니다.")
+# The hint under every new-password field: the rules above, in one sentence.
+PASSWORD_RULES = _l(
+    "8~128자. 영문 대문자·소문자·숫자·특수문자(한글 포함) 중 2종류 이상이면 10자 이상, "
+    "3종류 이상이면 8자 이상. 아이디를 포함하거나 흔한 비밀번호는 쓸 수 없습니다."
+)
 
 BAD_CREDENTIALS = _l("아이디 또는 비밀번호가 올바르지 않습니다.")
 ACCOUNT_LOCKED = _l(

@@ -5,6 +5,7 @@ change, OTP enrolment, recovery codes, and the staff's card reissue.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import Markup
 from sqlalchemy import delete
@@ -13,10 +14,9 @@ from portal.audit.services import record_event
 from portal.auth import cards, otp
 from portal.auth.errors import OtpNotEnrolled
 from portal.auth.lockout import check_new_password, check_signed_in_password
-from portal.auth.models import OtpCredential, SecurityCard, UserSession
+from portal.auth.models import SecurityCard, UserSession
 from portal.auth.passwords import hash_password
 from portal.auth.sessions import end_other_sessions, rotate_session_token, sessions_of
-from portal.auth.signin import available_methods
 from portal.customers.models import Customer
 from portal.dbtypes import utcnow
 from portal.extensions import db
@@ -111,11 +111,14 @@ def otp_enrolment(customer: Customer) -> OtpEnrolment:
 
 @dataclass
 class SecurityOverview:
-    """Everything /account/security shows: factors, card, OTP, recovery codes, sessions."""
+    """Everything /account/security shows, ready to print: the card (its serial's tail,
+    issue date, lock), the OTP (when confirmed; None while not in use), recovery codes left,
+    and the sessions."""
 
-    methods: list[str]
-    card: SecurityCard | None
-    otp_credential: OtpCredential | None
+    card_serial_tail: str | None
+    card_issued_at: datetime | None
+    card_locked: bool
+    otp_confirmed_at: datetime | None
     recovery_left: int
     sessions: list[UserSession]
     current_session_id: int | None
@@ -123,10 +126,13 @@ class SecurityOverview:
 
 def security_overview(customer: Customer, current: UserSession | None) -> SecurityOverview:
     """The customer's second factors and sessions."""
+    card = cards.active_card(customer.id)
+    credential = otp.otp_credential(customer.id)
     return SecurityOverview(
-        methods=available_methods(customer),
-        card=cards.active_card(customer.id),
-        otp_credential=otp.otp_credential(customer.id),
+        card_serial_tail=cards.serial_tail(card.serial) if card is not None else None,
+        card_issued_at=card.issued_at if card is not None else None,
+        card_locked=card is not None and card.locked_at is not None,
+        otp_confirmed_at=credential.confirmed_at if credential is not None else None,
         recovery_left=otp.remaining_recovery_codes(customer.id),
         sessions=sessions_of(customer.id),
         current_session_id=current.id if current is not None else None,

@@ -162,6 +162,23 @@ class StepTwo:
     challenge: tuple[int, int] | None = None
     problem: SecondFactorError | None = None
 
+    @property
+    def switch_to(self) -> str | None:
+        """The other factor the page offers, when the customer has both."""
+        if len(self.methods) < 2:
+            return None
+        return "otp" if self.method == "card" else "card"
+
+    @property
+    def recovery_offered(self) -> bool:
+        """Recovery codes stand in for an OTP app, so they are offered beside OTP only."""
+        return "otp" in self.methods
+
+
+def step_two_minutes() -> int:
+    """The time allowed for step 2 in whole minutes, rounded down (never more than it is)."""
+    return current_app.config["PORTAL_STEP2_SECONDS"] // 60
+
 
 def step_two(pending: PendingLogin, *, now: datetime | None = None) -> StepTwo:
     """The state of step 2 for this pending login (draws and pins the card pair if needed)."""

@@ -42,6 +42,7 @@ from portal.auth.forms import (
 from portal.auth.guards import reauth_required
 from portal.customers import messages as cm
 from portal.extensions import limiter, login_manager
+from portal.pagination import parse_page
 from portal.security import safe_next_url
 
 PENDING_KEY = "pending_login"
@@ -113,7 +114,8 @@ def login():
             "auth/login.html",
             form=form,
             error=error,
-            next_url=safe_next_url(request.args.get("next"), default=""),
+            # None leaves ?next= out of the form's address.
+            next_url=safe_next_url(request.args.get("next"), default="") or None,
         ),
         status,
     )
@@ -153,8 +155,10 @@ def verify():
         render_template(
             "auth/verify.html",
             method=state.method,
-            methods=state.methods,
             challenge=state.challenge,
+            switch_to=state.switch_to,
+            recovery_offered=state.recovery_offered,
+            minutes=signin.step_two_minutes(),
             error=error,
         ),
         status,
@@ -229,7 +233,12 @@ def activate():
                 flash(m.ACTIVATE_CONFIRM_FACTOR, "info")
                 return redirect(url_for("auth.verify"))
     return (
-        render_template("auth/activate.html", errors=errors, login_id=pending.customer.login_id),
+        render_template(
+            "auth/activate.html",
+            errors=errors,
+            login_id=pending.customer.login_id,
+            password_rules=m.PASSWORD_RULES,
+        ),
         status,
     )
 
@@ -313,7 +322,12 @@ def change_password():
                 _carry_rotated_token()
                 flash(m.PASSWORD_CHANGED, "success")
                 return redirect(url_for("auth.security"))
-    return render_template("auth/change_password.html", errors=errors), status
+    return (
+        render_template(
+            "auth/change_password.html", errors=errors, password_rules=m.PASSWORD_RULES
+        ),
+        status,
+    )
 
 
 @bp.get("/account/security")
@@ -380,8 +394,5 @@ def regenerate_recovery_codes():
 @bp.get("/account/history")
 @login_required
 def history():
-    page = request.args.get("page", 1, type=int) or 1
-    page = min(max(page, 1), 10_000)
-    return render_template(
-        "auth/history.html", events=events_of(current_user.id, page=page), page=page
-    )
+    page = events_of(current_user.id, page=parse_page(request.args.get("page")))
+    return render_template("auth/history.html", page=page)

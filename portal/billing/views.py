@@ -31,6 +31,7 @@ from portal.customers.errors import UnderCorrection, ValidationFailed
 from portal.customers.validation import display_phone
 from portal.errors import render_error
 from portal.extensions import db
+from portal.pagination import parse_page
 
 PER_PAGE = 20
 FORM_FIELDS = (
@@ -44,15 +45,10 @@ FORM_FIELDS = (
 )
 
 
-def _page() -> int:
-    page = request.args.get("page", 1, type=int) or 1
-    return min(max(page, 1), 10_000)
-
-
 @bp.get("/billing")
 @login_required
 def index():
-    page = _page()
+    page = parse_page(request.args.get("page"))
     data = billing_page(current_user.id, page=page, per_page=PER_PAGE, summarise=summarise)
     return render_template(
         "billing/index.html",

@@ -75,6 +75,13 @@ class Customer(UserMixin, db.Model):
     last_login_ip: Mapped[str | None] = mapped_column(String(45))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def identity_field(self) -> str:
+        """The identity number this kind of customer has besides the name (optional until
+        given): a business number for businesses, a birth date for individuals."""
+        return "business_number" if self.customer_type == "business" else "birth_date"
+
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # Optimistic locking: a stale profile form is refused instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -114,6 +121,10 @@ class Customer(UserMixin, db.Model):
         return f"<Customer {self.id}>"
 
 
+# The services' names as printed everywhere (brand names: not translated).
+SERVICE_NAMES = {"anytrack": "AnyTrack", "spot": "Spot"}
+
+
 class ServiceLine(db.Model):
     """A subscribed service line: the service-usage information of policy §1."""
 
@@ -131,6 +142,10 @@ class ServiceLine(db.Model):
     activated_on: Mapped[date] = mapped_column(Date)
 
     customer: Mapped[Customer] = relationship(back_populates="lines")
+
+    @property
+    def service_name(self) -> str:
+        return SERVICE_NAMES.get(self.service, self.service)
 
     def __repr__(self) -> str:
         return f"<ServiceLine {self.id} {self.service}>"
@@ -171,6 +186,11 @@ class CorrectionRequest(db.Model):
         passive_deletes=True,
         order_by="CorrectionNotice.id",
     )
+
+    @property
+    def rejection_reason(self) -> str | None:
+        """The staff's reason the customer is shown, for a rejected request only."""
+        return (self.resolution_note or None) if self.status == "rejected" else None
 
     def __repr__(self) -> str:
         return f"<CorrectionRequest {self.id} {self.field} {self.status}>"

@@ -110,16 +110,20 @@ def check_application(data: NewCustomer, *, errors: dict[str, object]) -> Applic
         errors["second_factor"] = m.SECOND_FACTOR_INVALID
     app = Application(
         login_id=login or "",
-        name=collect(errors, "name", v.clean_text, data.name, max_length=100),
+        name=collect(errors, "name", v.clean_text, data.name, max_length=v.NAME_MAX),
         email=collect(errors, "email", v.email, data.email),
         phone=collect(errors, "phone", v.phone, data.phone, member_type=data.member_type),
         member_type=data.member_type,
         customer_type=data.customer_type,
         second_factor=data.second_factor,
         activated=data.activated,
-        address=collect(errors, "address", v.clean_text, data.address, max_length=300),
+        address=collect(errors, "address", v.clean_text, data.address, max_length=v.ADDRESS_MAX),
         username=collect(
-            errors, "username", v.clean_text, data.username or data.name or "", max_length=40
+            errors,
+            "username",
+            v.clean_text,
+            data.username or data.name or "",
+            max_length=v.USERNAME_MAX,
         ),
         lines=list(data.lines),
     )

@@ -15,8 +15,19 @@ from email_validator import EmailNotValidError, validate_email
 from portal.customers import messages as m
 from portal.dbtypes import kst_today
 
+# The longest values the customer's fields take (the columns are sized to hold them); the
+# forms' maxlength comes from here too.
+NAME_MAX = 100
+EMAIL_MAX = 254
+PHONE_MAX = 30
+ADDRESS_MAX = 300
+USERNAME_MAX = 40
+POSTAL_CODE_LENGTH = 5
+COUNTRY_LENGTH = 2
+
 LOGIN_ID_RE = re.compile(r"[a-z0-9_]{4,20}")
-POSTAL_RE = re.compile(r"[0-9]{5}")
+POSTAL_RE = re.compile(rf"[0-9]{{{POSTAL_CODE_LENGTH}}}")
+COUNTRY_RE = re.compile(rf"[A-Z]{{{COUNTRY_LENGTH}}}")
 # Weights of the Korean business registration number check digit (국세청 검증 규칙).
 _BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
 
@@ -50,7 +61,7 @@ def login_id(value: str | None) -> str:
 
 
 def email(value: str | None) -> str:
-    text = clean_text(value, max_length=254)
+    text = clean_text(value, max_length=EMAIL_MAX)
     try:
         # No DNS lookups: deliverability checks would leak the address and stall the form.
         result = validate_email(text, check_deliverability=False)
@@ -61,7 +72,7 @@ def email(value: str | None) -> str:
 
 def phone(value: str | None, *, member_type: str) -> str:
     """E.164. General members: a Korean number. Overseas: any country, with its code."""
-    text = clean_text(value, max_length=30)
+    text = clean_text(value, max_length=PHONE_MAX)
     # Full-width digits and plus (typed on Korean IMEs) become ASCII.
     text = unicodedata.normalize("NFKC", text)
     if member_type == "overseas" and not text.startswith("+"):
@@ -110,7 +121,7 @@ def postal_code(value: str | None) -> str:
 
 def country(value: str | None) -> str:
     text = (value or "").strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", text) or text == "KR":
+    if not COUNTRY_RE.fullmatch(text) or text == "KR":
         raise FieldInvalid(m.COUNTRY_INVALID)
     return text
 

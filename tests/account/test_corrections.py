@@ -341,3 +341,19 @@ def test_approval_racing_a_profile_edit_is_refused_cleanly(app, db, customer, ru
     result = runner.invoke(args=["corrections", "approve", str(req.id)])
     assert result.exit_code == 0, result.output
     assert fresh(customer.id).name == "홍길순"
+
+
+def test_page_shows_the_reason_of_a_rejection_only(app, db, signed_in, client):
+    row = _customer(db, signed_in)
+    rejected = request_correction(row, field="name", value="홍길순", reason="개명")
+    db.session.commit()
+    reject_correction(rejected.id, reason="증빙 서류가 없습니다")
+    pending = request_correction(row, field="birth_date", value="1990-02-02", reason="오타")
+    db.session.commit()
+    pending.resolution_note = "확인함"  # on an open request: not a rejection reason
+    db.session.commit()
+    assert rejected.rejection_reason == "증빙 서류가 없습니다"
+    assert pending.rejection_reason is None
+    html = client.get("/account/corrections").get_data(as_text=True)
+    assert "<p>반려 사유: 증빙 서류가 없습니다</p>" in html
+    assert "확인함" not in html and html.count("반려 사유:") == 1

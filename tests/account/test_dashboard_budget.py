@@ -40,6 +40,13 @@ def test_dashboard_shows_greeting_lines_balance_login_and_notices(app, db, signe
     assert 'href="/account/profile"' in html
 
 
+def test_greeting_falls_back_to_the_name(app, db, signed_in, client):
+    customer = db.session.get(Customer, signed_in.id)
+    customer.username = ""
+    db.session.commit()
+    assert "<h1>홍길동님, 안녕하세요.</h1>" in client.get("/account").get_data(as_text=True)
+
+
 def test_balance_due_is_zero_until_billing_exists(app, db, customer):
     assert balance_due(db.session.get(Customer, customer.id)) == 0
 

@@ -132,7 +132,10 @@ def test_disclosures_paginated(app, db, signed_in, client):
             disclosed_on=kst_today() - timedelta(days=n),
         )
     db.session.commit()
-    assert len(disclosures_of(customer.id, page=1, per_page=20)) == 21  # one more: next page
+    first = disclosures_of(customer.id, page=1, per_page=20)
+    assert len(first.items) == 20 and first.has_next
+    last = disclosures_of(customer.id, page=2, per_page=20)
+    assert len(last.items) == 5 and not last.has_next
     page1 = client.get("/account/disclosures").get_data(as_text=True)
     assert "기관00" in page1 and "기관24" not in page1 and "?page=2" in page1
     page2 = client.get("/account/disclosures?page=2").get_data(as_text=True)
@@ -229,7 +232,7 @@ def test_inquiry_service_rules(app, db, customer):
     first = submit_inquiry(row, subject="첫째", body="b")
     second = submit_inquiry(row, subject="둘째", body="b")
     db.session.commit()
-    assert [q.id for q in inquiries_of(row.id)] == [second.id, first.id]
+    assert [q.id for q in inquiries_of(row.id).items] == [second.id, first.id]
 
 
 def test_inquiry_submits_are_rate_limited(signed_in, client):

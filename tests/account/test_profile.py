@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select, update
 
@@ -10,11 +12,13 @@ from portal.account.services import (
     field_sources,
     mask_birth_date,
     mask_business_number,
+    profile_facts,
     update_profile,
 )
 from portal.audit.models import SecurityEvent
+from portal.auth.cards import active_card, serial_tail
 from portal.customers.errors import ValidationFailed
-from portal.customers.models import Customer
+from portal.customers.models import Customer, ServiceLine
 from tests.account.conftest import fresh, password_session, version_from
 from tests.conftest import post_form
 
@@ -76,6 +80,35 @@ def test_masks():
     assert mask_business_number(None) == ""
     assert mask_birth_date(date(1990, 1, 2)) == "1990-**-**"
     assert mask_birth_date(None) == ""
+
+
+def test_service_lines_show_the_service_name(app, db, signed_in, client):
+    for service, plan in (("anytrack", "베이직"), ("spot", "스팟 플러스")):
+        db.session.add(
+            ServiceLine(
+                customer_id=signed_in.id, service=service, plan=plan, activated_on=date(2024, 1, 2)
+            )
+        )
+    db.session.commit()
+    profile = client.get("/account/profile").get_data(as_text=True)
+    assert "<tr><td>AnyTrack</td><td>베이직</td>" in profile
+    assert "<tr><td>Spot</td><td>스팟 플러스</td>" in profile
+    dashboard = client.get("/account").get_data(as_text=True)
+    assert "<li>AnyTrack · 베이직 · " in dashboard and "<li>Spot · 스팟 플러스 · " in dashboard
+
+
+def test_card_serial_shows_only_its_last_four_digits(app, db, signed_in, client):
+    card = active_card(signed_in.id)
+    assert card is not None and serial_tail(card.serial) == card.serial[-4:]
+    assert serial_tail(None) is None
+    customer = db.session.get(Customer, signed_in.id)
+    facts = profile_facts(customer)
+    assert facts.card_serial_tail == card.serial[-4:]
+    assert facts.identity_field == "birth_date" and facts.identity_masked == "1990-**-**"
+    for url in ("/account/profile", "/account/security"):
+        html = client.get(url).get_data(as_text=True)
+        assert f"일련번호 끝자리 {card.serial[-4:]}" in html
+        assert card.serial not in html and card.serial[:9] not in html
 
 
 def test_profile_escapes_html_held_in_the_data(app, db, signed_in, client):
