@@ -17,7 +17,6 @@ REQUEST_RECEIVED = _l(
     "탈퇴 신청이 접수되었습니다. 결제·청구 내역을 정리한 뒤 담당자가 탈퇴를 완료합니다."
 )
 REQUEST_CANCELLED = _l("탈퇴 신청을 취소했습니다.")
-REAUTH = _l("탈퇴하려면 보안을 위해 비밀번호를 다시 입력해 주세요.")
 
 
 def message_for(exc: e.WithdrawalError) -> str:

@@ -13,6 +13,7 @@ from portal.account.disclosures import record_disclosure
 from portal.account.inquiries import answer_inquiry, submit_inquiry
 from portal.auth.models import UserSession
 from portal.customers.models import Customer, ServiceLine
+from portal.withdrawal.models import WithdrawalRequest
 from portal.dbtypes import utcnow
 from portal.extensions import db as _db
 from tests.conftest import post_form
@@ -90,6 +91,8 @@ def _fill_every_table(db, demo):
     req = request_correction(customer, field="name", value="홍길순", reason="개명")
     approve_correction(req.id)
     request_correction(customer, field="birth_date", value="1990-01-02", reason="오기")
+    # A cancelled withdrawal request (an open one would not block the download either).
+    db.session.add(WithdrawalRequest(customer_id=customer.id, status="cancelled"))
     db.session.commit()
 
 
