@@ -13,9 +13,9 @@ from portal.account.disclosures import record_disclosure
 from portal.account.inquiries import answer_inquiry, submit_inquiry
 from portal.auth.models import UserSession
 from portal.customers.models import Customer, ServiceLine
-from portal.withdrawal.models import WithdrawalRequest
 from portal.dbtypes import utcnow
 from portal.extensions import db as _db
+from portal.withdrawal.models import WithdrawalRequest
 from tests.conftest import post_form
 
 EXPORT = "/account/export"
