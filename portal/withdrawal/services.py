@@ -21,6 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.auth.errors import ReauthFailed
 from portal.auth.lockout import check_signed_in_password
 from portal.auth.sessions import end_other_sessions
 from portal.billing.models import Invoice, Payment
@@ -110,7 +111,7 @@ def request_withdrawal(customer: Customer, *, password: str, confirm: str) -> Ou
     """
     if (confirm or "").strip().lower() != "y":
         raise ConfirmationMissing()
-    check_signed_in_password(customer, password or "", event="reauth_failure")
+    _check_password(customer, password)
     existing = open_request_of(customer.id)
     if existing is not None:
         raise RequestAlreadyOpen(existing.created_at)
@@ -121,6 +122,32 @@ def request_withdrawal(customer: Customer, *, password: str, confirm: str) -> Ou
         return Outcome(OUTCOME_QUEUED, _open_request(customer))
     complete_withdrawal(customer, actor="self")
     return Outcome(OUTCOME_COMPLETED)
+
+
+def _gone(customer_id: int) -> bool:
+    return db.session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None
+
+
+def _check_password(customer: Customer, password: str) -> None:
+    """The re-authentication check, aware that a concurrent submit may have completed the
+    withdrawal meanwhile: the attempt counter then finds no row (read as a lock), and the
+    failure event it writes for the deleted customer breaks its foreign key. Either way the
+    answer is :class:`AlreadyWithdrawn`, not a 500 or a lockout message.
+    """
+    customer_id = customer.id  # read now: after a rollback the row may be gone
+    try:
+        check_signed_in_password(customer, password or "", event="reauth_failure")
+    except ReauthFailed:
+        if _gone(customer_id):
+            raise AlreadyWithdrawn() from None
+        raise
+    except IntegrityError:
+        # The session cannot go on after a failed flush; nothing of this request is kept
+        # (the attempt was committed before, by the lockout's own commit).
+        db.session.rollback()
+        if _gone(customer_id):
+            raise AlreadyWithdrawn() from None
+        raise
 
 
 def _open_request(customer: Customer) -> WithdrawalRequest:
