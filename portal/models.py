@@ -21,7 +21,7 @@ from portal.customers.models import (
 )
 from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 from portal.retention.models import PurgeRun, RetainedRecord
-from portal.withdrawal.models import WithdrawalRequest
+from portal.withdrawal.models import RightsRequest, WithdrawalRequest
 
 __all__ = [
     "CardUsedPair",
@@ -43,6 +43,7 @@ __all__ = [
     "PurgeRun",
     "RecoveryCode",
     "RetainedRecord",
+    "RightsRequest",
     "SecurityCard",
     "SecurityEvent",
     "ServiceLine",

@@ -1,4 +1,4 @@
-"""withdrawal: withdrawal requests, the retention store, purge runs
+"""withdrawal: withdrawal and rights requests, the retention store, purge runs
 
 Revision ID: 0006
 Revises: 0005
@@ -13,6 +13,8 @@ portal/retention/models.py).
   customer on both engines (NULLs never collide).
 - retained_records has no foreign key to customers on purpose: it outlives them. It holds a
   keyed-hash subject key, never a name or login ID, and an encrypted payload (Fernet).
+- rights_requests (deletion, suspension, consent withdrawal) is a child of customers
+  (CASCADE) with its 10-day answer deadline (due_on, a KST date).
 - retention_purges remembers each purge date so that a later --now cannot go back.
 - The login-ID register already has retired_at (0001): no change there.
 - New tables only: the downgrade drops them (and whatever they hold).
@@ -68,9 +70,31 @@ def upgrade():
     with op.batch_alter_table('withdrawal_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_withdrawal_requests_customer_id'), ['customer_id'], unique=False)
 
+    op.create_table('rights_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('detail', sa.String(length=1000), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=True),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("kind IN ('deletion', 'suspension', 'consent_withdrawal')", name=op.f('ck_rights_requests_kind')),
+    sa.CheckConstraint("status IN ('open', 'cancelled', 'answered')", name=op.f('ck_rights_requests_status')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_rights_requests_customer_id_customers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rights_requests'))
+    )
+    with op.batch_alter_table('rights_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rights_requests_customer_id'), ['customer_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('rights_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rights_requests_customer_id'))
+
+    op.drop_table('rights_requests')
+
     with op.batch_alter_table('withdrawal_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_withdrawal_requests_customer_id'))
 

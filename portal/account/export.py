@@ -49,6 +49,7 @@ EXPORTED_TABLES: dict[str, str] = {
     "payments": "billing",
     # Read generically like the others (the table belongs to the withdrawal package above).
     "withdrawal_requests": "withdrawal_requests",
+    "rights_requests": "rights_requests",
 }
 
 # Tables that hold rows about a customer but are deliberately left out, and why.

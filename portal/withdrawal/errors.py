@@ -38,3 +38,11 @@ class AlreadyWithdrawn(WithdrawalError):
 
 class NoOpenRequest(WithdrawalError):
     """There is no open withdrawal request to cancel or complete."""
+
+
+class RightsRequestNotFound(WithdrawalError):
+    """No such rights request (or not the customer's)."""
+
+
+class RightsRequestNotOpen(WithdrawalError):
+    """The rights request was already cancelled or answered."""

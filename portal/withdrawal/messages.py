@@ -18,6 +18,22 @@ REQUEST_RECEIVED = _l(
 )
 REQUEST_CANCELLED = _l("탈퇴 신청을 취소했습니다.")
 
+RIGHTS_KIND_INVALID = _l("요청 종류를 선택해 주세요.")
+RIGHTS_SUBMITTED = _l("요청을 접수했습니다. 10일 안에 답변해 드립니다.")
+RIGHTS_CANCELLED = _l("요청을 취소했습니다.")
+RIGHTS_NOT_FOUND = _l("요청을 찾을 수 없습니다.")
+RIGHTS_NOT_OPEN = _l("이미 취소되었거나 답변된 요청입니다.")
+RIGHTS_KIND_LABELS = {
+    "deletion": _l("개인정보 삭제"),
+    "suspension": _l("처리정지"),
+    "consent_withdrawal": _l("동의 철회"),
+}
+RIGHTS_STATUS_LABELS = {
+    "open": _l("처리 중"),
+    "cancelled": _l("취소됨"),
+    "answered": _l("답변 완료"),
+}
+
 
 def message_for(exc: e.WithdrawalError) -> str:
     """The message a withdrawal failure shows (the one mapping for views and commands)."""
@@ -31,4 +47,6 @@ _FIXED = {
     e.RequestAlreadyOpen: ALREADY_OPEN,
     e.AlreadyWithdrawn: ALREADY_WITHDRAWN,
     e.NoOpenRequest: NO_OPEN_REQUEST,
+    e.RightsRequestNotFound: RIGHTS_NOT_FOUND,
+    e.RightsRequestNotOpen: RIGHTS_NOT_OPEN,
 }

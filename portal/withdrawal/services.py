@@ -70,6 +70,7 @@ DESTROYED_TABLES: dict[str, str] = {
     "correction_notices": "staff tasks about a correction; no retention duty",
     "disclosures": "no retention duty on the portal (the recipient keeps its own record)",
     "payment_methods": "a setting, not a payment record; each payment is retained",
+    "rights_requests": "no retention duty (deletion, suspension, consent requests)",
 }
 
 OUTCOME_COMPLETED = "completed"

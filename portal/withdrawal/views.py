@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from portal.auth import messages as auth_messages
 from portal.auth.errors import AccountLocked, ReauthFailed
 from portal.auth.guards import reauth_required
 from portal.billing.banks import issuer
+from portal.customers.errors import ValidationFailed
 from portal.extensions import db, limiter
 from portal.retention.periods import PERIODS
 from portal.withdrawal import bp
@@ -17,8 +18,15 @@ from portal.withdrawal.errors import (
     AlreadyWithdrawn,
     ConfirmationMissing,
     NoOpenRequest,
+    RightsRequestNotFound,
+    RightsRequestNotOpen,
     WithdrawalError,
     WithdrawalRefused,
+)
+from portal.withdrawal.rights import (
+    cancel_rights_request,
+    rights_requests_of,
+    submit_rights_request,
 )
 from portal.withdrawal.services import (
     DESTROYED_TABLES,
@@ -111,3 +119,46 @@ def cancel():
 @bp.get("/account/withdraw/done")
 def done():
     return render_template("withdrawal/done.html")
+
+
+@bp.route("/account/rights", methods=["GET", "POST"])
+@limiter.limit(SUBMIT_LIMIT, methods=["POST"])
+@login_required
+def rights():
+    errors: dict[str, object] = {}
+    values = {"kind": "", "detail": ""}
+    status = 200
+    if request.method == "POST":
+        values = {name: request.form.get(name, "") for name in values}
+        try:
+            submit_rights_request(current_user, kind=values["kind"], detail=values["detail"])
+        except ValidationFailed as exc:
+            errors, status = exc.errors, 400
+        else:
+            flash(m.RIGHTS_SUBMITTED, "success")
+            return redirect(url_for("withdrawal.rights"))
+    return (
+        render_template(
+            "withdrawal/rights.html",
+            rows=rights_requests_of(current_user.id),
+            kinds=m.RIGHTS_KIND_LABELS,
+            statuses=m.RIGHTS_STATUS_LABELS,
+            values=values,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.post("/account/rights/<int:request_id>/cancel")
+@login_required
+def cancel_rights(request_id: int):
+    try:
+        cancel_rights_request(current_user, request_id)
+    except RightsRequestNotFound:
+        abort(404)
+    except RightsRequestNotOpen as exc:
+        flash(m.message_for(exc), "error")
+    else:
+        flash(m.RIGHTS_CANCELLED, "success")
+    return redirect(url_for("withdrawal.rights"))
