@@ -6,6 +6,7 @@ carries on (idempotent: a second run the same day finds nothing). Counts per cat
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import click
@@ -38,12 +39,19 @@ def retention_purge(dry_run: bool, now: str | None, batch_size: int) -> None:
     except ValueError:
         fail(f"--now: not a date (YYYY-MM-DD): {now!r}")
 
-    def committed(category: str, count: int) -> None:
-        db.session.commit()
-        click.echo(f"  {category}: {count} destroyed (batch)", err=True)
-
     try:
-        counts = purge(as_of, dry_run=dry_run, batch_size=batch_size, on_batch=committed)
+        if dry_run:
+            counts = purge(as_of, dry_run=True, batch_size=batch_size)
+        else:
+            # Count first for the progress bar (on stderr, so stdout stays the counts).
+            total = sum(purge(as_of, dry_run=True).values())
+            with click.progressbar(length=total, label="purging", file=sys.stderr) as bar:
+
+                def committed(_category: str, count: int) -> None:
+                    db.session.commit()  # each batch holds on its own: safe to stop
+                    bar.update(count)
+
+                counts = purge(as_of, batch_size=batch_size, on_batch=committed)
     except RetentionError as exc:
         db.session.rollback()
         fail(message_for(exc))

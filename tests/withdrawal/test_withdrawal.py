@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from portal.account.export import customer_tables
@@ -281,3 +283,21 @@ def test_customers_create_refuses_a_retired_login_id(app, victim, runner):
     )
     assert result.exit_code != 0, result.output
     assert _db.session.scalar(select(func.count()).select_from(Customer)) == 0
+
+
+def test_logs_never_name_the_customer(signed_in, client, caplog):
+    caplog.set_level("DEBUG")
+    response = _withdraw(client, password=signed_in.password)
+    assert response.headers["Location"].endswith("/account/withdraw/done")
+    for needle in (NAME, EMAIL, *PHONE_FORMS):
+        assert needle not in caplog.text
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(confirm=st.text(max_size=20).filter(lambda s: s.strip().lower() != "y"))
+def test_anything_but_y_destroys_nothing(signed_in, client, confirm):
+    response = _withdraw(client, password=signed_in.password, confirm=confirm)
+    assert response.status_code == 400
+    assert _row(signed_in.id) is not None
