@@ -15,15 +15,15 @@ from sqlalchemy import delete, func, select
 from portal.audit.models import SecurityEvent
 from portal.dbtypes import KST, kst_today
 from portal.extensions import db
-from portal.retention.errors import PurgeDateEarlier
-from portal.retention.models import PurgeRun, RetainedRecord
-from portal.retention.periods import (
+from portal.policy.retention import (
     CATEGORIES,
     IDENTITY_VERIFICATION,
     PERIODS,
     add_months,
     purge_after,
 )
+from portal.retention.errors import PurgeDateEarlier
+from portal.retention.models import PurgeRun, RetainedRecord
 from portal.security import decrypt, encrypt, keyed_hash
 
 BATCH_SIZE = 500

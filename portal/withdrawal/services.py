@@ -30,7 +30,7 @@ from portal.customers.models import Customer, LoginId
 from portal.database import checkpoint_wal_after_commit
 from portal.dbtypes import KST, utcnow
 from portal.extensions import db
-from portal.retention.periods import (
+from portal.policy.retention import (
     COMPLAINT,
     CONTRACT,
     E_INVOICE,

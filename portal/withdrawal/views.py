@@ -11,7 +11,7 @@ from portal.auth.guards import reauth_required
 from portal.billing.banks import issuer
 from portal.customers.errors import ValidationFailed
 from portal.extensions import db, limiter
-from portal.retention.periods import PERIODS
+from portal.policy.retention import PERIODS
 from portal.withdrawal import bp
 from portal.withdrawal import messages as m
 from portal.withdrawal.errors import (

@@ -13,8 +13,8 @@ from portal.billing.invoices import add_invoice, record_payment
 from portal.customers.models import Customer, LoginId
 from portal.dbtypes import KST
 from portal.extensions import db as _db
+from portal.policy.retention import PERIODS, purge_after
 from portal.retention.models import RetainedRecord
-from portal.retention.periods import PERIODS, purge_after
 from portal.retention.store import retain
 from portal.withdrawal.models import WithdrawalRequest
 from portal.withdrawal.services import OUTCOME_QUEUED, request_withdrawal

@@ -1,4 +1,4 @@
-"""The retention periods the code uses (portal/retention/periods.py) are the ones the
+"""The retention periods the code uses (portal/policy/retention.py) are the ones the
 privacy policy states (§3 of the text), so the two cannot drift apart unnoticed."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from portal.retention.periods import PERIODS, add_months
+from portal.policy.retention import PERIODS, add_months
+from portal.policy.seed.loader import ensure_seed
 from tests.conftest import ROOT
 
 SEED = ROOT / "portal" / "policy" / "seed"
@@ -33,3 +34,22 @@ def test_add_months_clamps_to_the_month_end():
     assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
     assert add_months(date(2024, 2, 29), 60) == date(2029, 2, 28)
     assert add_months(date(2026, 1, 15), -6) == date(2025, 7, 15)
+
+
+def test_privacy_page_shows_the_same_periods(app, db, client):
+    ensure_seed()
+    db.session.commit()
+    html = client.get("/privacy").get_data(as_text=True)
+    assert 'id="retention-periods"' in html
+    for period in PERIODS.values():
+        assert str(period.label) in html and period.legal_basis in html
+
+
+def test_billing_and_account_categories_are_in_the_table():
+    from portal.account.models import RETENTION_COMPLAINT
+    from portal.billing.models import RETENTION_E_INVOICE, RETENTION_PAYMENT, RETENTION_YEARS
+
+    for category in (RETENTION_COMPLAINT, RETENTION_E_INVOICE, RETENTION_PAYMENT):
+        assert category in PERIODS
+    for category, years in RETENTION_YEARS.items():
+        assert PERIODS[category].months == years * 12

@@ -1,5 +1,8 @@
 """The retention categories and periods of policy §3 (PRODUCT.md §6): the one table that the
-code (retention store, purge) and the pages (withdrawal, privacy) read, so they cannot drift.
+code (retention store, purge) and the pages (withdrawal, /privacy) read, so they cannot drift.
+It lives in the policy package, the lowest that needs it (the privacy page), so that every
+package above can read it; ``tests/withdrawal/test_periods.py`` checks it against the text of
+the newest policy version.
 
 The category keys are the values of the ``retention_category`` columns of billing and account
 (``payment_record``, ``e_invoice``, ``complaint``) plus ``identity_verification`` (security
