@@ -201,12 +201,21 @@ def complete_request(request_id: int, *, actor: str) -> None:
     :raises WithdrawalRefused: fees are still unpaid.
     """
     row = db.session.get(WithdrawalRequest, request_id)
-    if row is None or row.status != "open":
+    if row is None:
         raise NoOpenRequest()
     customer = db.session.get(Customer, row.customer_id)
     amount = balance_due(customer)
     if amount > 0:
         raise WithdrawalRefused(amount)
+    # Conditional: a cancel (or another staff member) that got there first wins.
+    won = db.session.execute(
+        update(WithdrawalRequest)
+        .where(WithdrawalRequest.id == request_id, WithdrawalRequest.status == "open")
+        .values(status="completed", open_customer_id=None, closed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:
+        raise NoOpenRequest()
     complete_withdrawal(customer, actor=actor)
 
 

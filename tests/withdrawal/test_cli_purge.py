@@ -144,3 +144,14 @@ def test_old_security_events_of_active_and_unknown_customers_are_purged(app, run
     result = runner.invoke(args=["retention", "purge", "--now", "2026-07-16"])
     assert _counts(result.output)["security_events"] >= 2
     assert _count(SecurityEvent, SecurityEvent.created_at <= created) == 0
+
+
+def test_staff_cannot_complete_a_cancelled_request(runner, customer, queued):
+    from portal.withdrawal.services import cancel_request
+
+    cancel_request(_db.session.get(Customer, customer.id))
+    _db.session.commit()
+    result = runner.invoke(args=["withdrawals", "complete", str(queued)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert _count(Customer) == 1
+    assert _count(LoginId, LoginId.retired_at.is_not(None)) == 0
