@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.cli_support import fail
 from portal.customers.errors import ValidationFailed
+from portal.dbtypes import ID_MAX
 from portal.extensions import db
 from portal.withdrawal.errors import NoOpenRequest, WithdrawalError
 from portal.withdrawal.messages import message_for
@@ -38,7 +39,7 @@ def withdrawals_list() -> None:
 
 
 @withdrawals_cli.command("complete")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=click.IntRange(1, ID_MAX))
 @click.option("--by", "actor", default="staff", help="Who completes it (kept in the record).")
 def withdrawals_complete(request_id: int, actor: str) -> None:
     """Complete a queued request once payments are settled (destroys the customer's data)."""
@@ -65,7 +66,7 @@ def rights_list() -> None:
 
 
 @rights_cli.command("answer")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=click.IntRange(1, ID_MAX))
 @click.option("--body", required=True, help="The answer's text (shown to the customer).")
 def rights_answer(request_id: int, body: str) -> None:
     """Answer a rights request; the customer reads it at /account/rights."""

@@ -155,3 +155,13 @@ def test_staff_cannot_complete_a_cancelled_request(runner, customer, queued):
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert _count(Customer) == 1
     assert _count(LoginId, LoginId.retired_at.is_not(None)) == 0
+
+
+def test_out_of_range_ids_are_refused_in_one_line(app, runner):
+    for args in (
+        ["withdrawals", "complete", "99999999999999999999"],
+        ["rights", "answer", "99999999999999999999", "--body", "x"],
+        ["withdrawals", "complete", "0"],
+    ):
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0 and "Traceback" not in result.output, args
