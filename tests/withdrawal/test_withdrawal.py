@@ -301,3 +301,17 @@ def test_anything_but_y_destroys_nothing(signed_in, client, confirm):
     response = _withdraw(client, password=signed_in.password, confirm=confirm)
     assert response.status_code == 400
     assert _row(signed_in.id) is not None
+
+
+def test_through_the_page_the_bytes_are_gone_too(signed_in, client, database):
+    _fill(signed_in.id)
+    response = _withdraw(client, password=signed_in.password)
+    assert response.headers["Location"].endswith("/account/withdraw/done")
+    if database[0] == "sqlite":
+        blob = _sqlite_bytes()
+        for needle in (NAME, EMAIL, *PHONE_FORMS, ACCOUNT):
+            assert needle.encode("utf-8") not in blob, needle
+    else:
+        joined = _pg_text()
+        for needle in (NAME, EMAIL, *PHONE_FORMS, ACCOUNT):
+            assert needle not in joined, needle
