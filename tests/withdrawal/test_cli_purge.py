@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal.audit.models import SecurityEvent
@@ -165,3 +167,28 @@ def test_out_of_range_ids_are_refused_in_one_line(app, runner):
     ):
         result = runner.invoke(args=args)
         assert result.exit_code != 0 and "Traceback" not in result.output, args
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    dates=st.lists(st.dates(date(2030, 1, 1), date(2040, 12, 31)), min_size=1, max_size=12),
+    as_of=st.dates(date(2030, 1, 1), date(2040, 12, 31)),
+)
+def test_purge_destroys_exactly_what_is_past_its_date(app, dates, as_of):
+    from sqlalchemy import delete
+
+    from portal.retention.models import PurgeRun
+    from portal.retention.store import purge
+
+    _db.session.execute(delete(RetainedRecord))
+    _db.session.execute(delete(PurgeRun))
+    for until in dates:
+        _store("contract", until)
+    _db.session.commit()
+    counts = purge(as_of, batch_size=5)
+    _db.session.commit()
+    assert counts["contract"] == sum(1 for d in dates if d < as_of)
+    kept = list(_db.session.scalars(select(RetainedRecord.purge_after)))
+    assert sorted(kept) == sorted(d for d in dates if d >= as_of)
