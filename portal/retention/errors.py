@@ -15,3 +15,11 @@ class PurgeDateEarlier(RetentionError):
     def __init__(self, last: date) -> None:
         super().__init__(last.isoformat())
         self.last = last
+
+
+class PurgeDateInFuture(RetentionError):
+    """A real (not dry) purge as of a day after today would destroy records early."""
+
+    def __init__(self, today: date) -> None:
+        super().__init__(today.isoformat())
+        self.today = today

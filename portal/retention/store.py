@@ -22,7 +22,7 @@ from portal.policy.retention import (
     add_months,
     purge_after,
 )
-from portal.retention.errors import PurgeDateEarlier
+from portal.retention.errors import PurgeDateEarlier, PurgeDateInFuture
 from portal.retention.models import PurgeRun, RetainedRecord
 from portal.security import decrypt, encrypt, keyed_hash
 
@@ -100,7 +100,11 @@ def purge(
     security event older than the identity-verification period; counts per category.
 
     :raises PurgeDateEarlier: ``as_of`` is before the last (non-dry) purge.
+    :raises PurgeDateInFuture: a real purge as of a day after today (KST): it would destroy
+        records whose period is not over. A dry run may look ahead.
     """
+    if not dry_run and as_of > kst_today():
+        raise PurgeDateInFuture(kst_today())
     last = last_purge_date()
     if last is not None and as_of < last:
         raise PurgeDateEarlier(last)

@@ -93,6 +93,13 @@ def test_purge_keeps_through_the_date_dry_run_changes_nothing_and_reruns_are_ide
     for category in PERIODS:
         _store(category, until)
     _db.session.commit()
+    future = runner.invoke(args=["retention", "purge", "--now", "2030-01-16"])
+    assert future.exit_code != 0 and _count(RetainedRecord) == len(PERIODS)
+    with time_machine.travel(datetime(2030, 1, 20, 12, tzinfo=KST), tick=False):
+        _purge_in_2030(runner)
+
+
+def _purge_in_2030(runner):
     result = runner.invoke(args=["retention", "purge", "--now", "2030-01-15"])
     assert result.exit_code == 0, result.output
     assert _count(RetainedRecord) == len(PERIODS)
@@ -187,7 +194,8 @@ def test_purge_destroys_exactly_what_is_past_its_date(app, dates, as_of):
     for until in dates:
         _store("contract", until)
     _db.session.commit()
-    counts = purge(as_of, batch_size=5)
+    with time_machine.travel(datetime(2041, 1, 1, tzinfo=KST), tick=False):
+        counts = purge(as_of, batch_size=5)
     _db.session.commit()
     assert counts["contract"] == sum(1 for d in dates if d < as_of)
     kept = list(_db.session.scalars(select(RetainedRecord.purge_after)))
