@@ -90,12 +90,15 @@ def register_blueprints(app: Flask) -> None:
     from portal.main import views as _main_views  # noqa: F401
     from portal.policy import bp as policy_bp
     from portal.policy import views as _policy_views  # noqa: F401
+    from portal.withdrawal import bp as withdrawal_bp
+    from portal.withdrawal import views as _withdrawal_views  # noqa: F401
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(policy_bp)
+    app.register_blueprint(withdrawal_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -17,6 +17,8 @@ from portal.demo import DemoRefused, load_demo
 from portal.extensions import db
 from portal.keys import cli as keys_commands
 from portal.policy import cli as policy_commands
+from portal.retention import cli as retention_commands
+from portal.withdrawal import cli as withdrawal_commands
 
 demo_cli = AppGroup("demo", help="Demo data for a development machine.")
 
@@ -47,3 +49,5 @@ def register(app: Flask) -> None:
     policy_commands.register(app)
     billing_commands.register(app)
     keys_commands.register(app)
+    withdrawal_commands.register(app)
+    retention_commands.register(app)

@@ -20,6 +20,8 @@ from portal.customers.models import (
     ServiceLine,
 )
 from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
+from portal.retention.models import PurgeRun, RetainedRecord
+from portal.withdrawal.models import RightsRequest, WithdrawalRequest
 
 __all__ = [
     "CardUsedPair",
@@ -38,10 +40,14 @@ __all__ = [
     "PendingLogin",
     "PolicyVersion",
     "PrivacyOfficer",
+    "PurgeRun",
     "RecoveryCode",
+    "RetainedRecord",
+    "RightsRequest",
     "SecurityCard",
     "SecurityEvent",
     "ServiceLine",
     "Staff",
     "UserSession",
+    "WithdrawalRequest",
 ]

@@ -47,6 +47,9 @@ EXPORTED_TABLES: dict[str, str] = {
     "invoices": "billing",
     "invoice_items": "billing",
     "payments": "billing",
+    # Read generically like the others (the table belongs to the withdrawal package above).
+    "withdrawal_requests": "withdrawal_requests",
+    "rights_requests": "rights_requests",
 }
 
 # Tables that hold rows about a customer but are deliberately left out, and why.
@@ -78,6 +81,7 @@ EXCLUDED_COLUMNS: dict[str, set[str]] = {
     "user_sessions": {"token_hash"},
     # Internal uniqueness helper (equals "field" while open).
     "correction_requests": {"open_field"},
+    "withdrawal_requests": {"open_customer_id"},
 }
 
 # Columns shown masked, as on screen.

@@ -22,6 +22,7 @@ from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
 from portal.customers.models import CORRECTABLE_FIELDS, CorrectionRequest, Customer, ServiceLine
 from portal.customers.services import collect
+from portal.database import checkpoint_wal_after_commit
 from portal.extensions import db
 from portal.policy.notices import latest_notices
 
@@ -162,6 +163,9 @@ def update_profile(
         db.session.flush()
     except StaleDataError as exc:
         raise StaleProfile(customer_id) from exc
+    # Old values are destroyed (policy §3): on SQLite the overwritten pages stay in the -wal
+    # file until a checkpoint, so checkpoint once this edit commits.
+    checkpoint_wal_after_commit()
     return changed
 
 

@@ -15,6 +15,7 @@ from portal.admin.models import Staff
 from portal.auth.models import OtpCredential, SecurityCard
 from portal.billing.models import PaymentMethod
 from portal.extensions import db
+from portal.retention.models import RetainedRecord
 from portal.security import is_current, rotate
 
 # Every column written by portal.security.encrypt. tests/keys checks that no column named
@@ -27,6 +28,7 @@ ENCRYPTED_COLUMNS = (
     PaymentMethod.account_number_encrypted,
     PaymentMethod.holder_birth_date_encrypted,
     PaymentMethod.holder_business_number_encrypted,
+    RetainedRecord.payload_encrypted,
 )
 BATCH_SIZE = 500
 

@@ -24,6 +24,7 @@ from portal.policy.diff import diff_versions
 from portal.policy.errors import PageNotFound
 from portal.policy.freshness import ContentState, content_state
 from portal.policy.markdown import render_markdown
+from portal.policy.retention import PERIODS
 
 
 def _etag(state: ContentState) -> str:
@@ -68,6 +69,7 @@ def show_policy():
             status="in_force",
             rendered=render_markdown(version.body_md),
             upcoming=versions.upcoming_version(),
+            retention_periods=list(PERIODS.values()),
         )
     )
 

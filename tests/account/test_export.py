@@ -15,6 +15,7 @@ from portal.auth.models import UserSession
 from portal.customers.models import Customer, ServiceLine
 from portal.dbtypes import utcnow
 from portal.extensions import db as _db
+from portal.withdrawal.models import RightsRequest, WithdrawalRequest
 from tests.conftest import post_form
 
 EXPORT = "/account/export"
@@ -90,6 +91,13 @@ def _fill_every_table(db, demo):
     req = request_correction(customer, field="name", value="홍길순", reason="개명")
     approve_correction(req.id)
     request_correction(customer, field="birth_date", value="1990-01-02", reason="오기")
+    # A cancelled withdrawal request (an open one would not block the download either).
+    db.session.add(WithdrawalRequest(customer_id=customer.id, status="cancelled"))
+    db.session.add(
+        RightsRequest(
+            customer_id=customer.id, kind="suspension", detail="마케팅", due_on=utcnow().date()
+        )
+    )
     db.session.commit()
 
 

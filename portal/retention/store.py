@@ -1,0 +1,145 @@
+"""Writing to the retention store and purging it (and the live security events) by date.
+
+Services flush, never commit; :func:`purge` hands each batch to ``on_batch`` (the command
+commits there), so an interrupted purge keeps what it finished and a rerun carries on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import delete, func, select
+
+from portal.audit.models import SecurityEvent
+from portal.dbtypes import KST, kst_today
+from portal.extensions import db
+from portal.policy.retention import (
+    CATEGORIES,
+    IDENTITY_VERIFICATION,
+    PERIODS,
+    add_months,
+    purge_after,
+)
+from portal.retention.errors import PurgeDateEarlier, PurgeDateInFuture
+from portal.retention.models import PurgeRun, RetainedRecord
+from portal.security import decrypt, encrypt, keyed_hash
+
+BATCH_SIZE = 500
+# The live security events older than the identity-verification period (sign-ins of active
+# customers, and of unknown login IDs with no customer) are purged too; counted under this key.
+LIVE_EVENTS = "security_events"
+
+
+def subject_key(login_register_id: int) -> str:
+    """The pseudonymous key of a former customer: a keyed hash of the register row's id."""
+    return keyed_hash(f"retention-subject:{login_register_id}")
+
+
+def _json_default(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def retain(
+    *, category: str, subject: str, source: str, record_date: date, payload: dict
+) -> RetainedRecord | None:
+    """Copy one record into the store, encrypted, with its purge date.
+
+    Returns None (nothing stored) when the record's period is already over: it would only be
+    destroyed by the next purge.
+    """
+    until = purge_after(category, record_date)
+    if until < kst_today():
+        return None
+    row = RetainedRecord(
+        category=category,
+        legal_basis=PERIODS[category].legal_basis,
+        subject_key=subject,
+        source=source,
+        record_date=record_date,
+        purge_after=until,
+        payload_encrypted=encrypt(json.dumps(payload, default=_json_default, ensure_ascii=False)),
+    )
+    db.session.add(row)
+    return row
+
+
+def payload_of(row: RetainedRecord) -> dict:
+    return json.loads(decrypt(row.payload_encrypted))
+
+
+def last_purge_date() -> date | None:
+    return db.session.scalar(select(func.max(PurgeRun.as_of)))
+
+
+def _live_events_cutoff(as_of: date) -> datetime:
+    """Security events created before this instant are past the 6-month period on ``as_of``:
+    an event of day D is kept through D + 6 months (KST), as in the store."""
+    first_kept_day = add_months(as_of, -PERIODS[IDENTITY_VERIFICATION].months)
+    # add_months clamps (Aug 31 - 6 months = Feb 28): every event of a day whose
+    # D + 6 months >= as_of is kept, so the cutoff is the start of that first day.
+    months = PERIODS[IDENTITY_VERIFICATION].months
+    while add_months(first_kept_day, months) < as_of:
+        first_kept_day += timedelta(days=1)
+    while add_months(first_kept_day - timedelta(days=1), months) >= as_of:
+        first_kept_day -= timedelta(days=1)
+    return datetime.combine(first_kept_day, time(0), tzinfo=KST).astimezone(UTC)
+
+
+def purge(
+    as_of: date,
+    *,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
+    """Destroy every retained record whose ``purge_after`` is before ``as_of`` and every live
+    security event older than the identity-verification period; counts per category.
+
+    :raises PurgeDateEarlier: ``as_of`` is before the last (non-dry) purge.
+    :raises PurgeDateInFuture: a real purge as of a day after today (KST): it would destroy
+        records whose period is not over. A dry run may look ahead.
+    """
+    if not dry_run and as_of > kst_today():
+        raise PurgeDateInFuture(kst_today())
+    last = last_purge_date()
+    if last is not None and as_of < last:
+        raise PurgeDateEarlier(last)
+    counts: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
+    for category in CATEGORIES:
+        due = (RetainedRecord.category == category, RetainedRecord.purge_after < as_of)
+        if dry_run:
+            counts[category] = db.session.scalar(
+                select(func.count()).select_from(RetainedRecord).where(*due)
+            )
+            continue
+        while True:
+            ids = list(db.session.scalars(select(RetainedRecord.id).where(*due).limit(batch_size)))
+            if not ids:
+                break
+            db.session.execute(delete(RetainedRecord).where(RetainedRecord.id.in_(ids)))
+            counts[category] += len(ids)
+            if on_batch is not None:
+                on_batch(category, len(ids))
+    cutoff = _live_events_cutoff(as_of)
+    old = SecurityEvent.created_at < cutoff
+    if dry_run:
+        counts[LIVE_EVENTS] = db.session.scalar(
+            select(func.count()).select_from(SecurityEvent).where(old)
+        )
+    else:
+        counts[LIVE_EVENTS] = 0
+        while True:
+            ids = list(db.session.scalars(select(SecurityEvent.id).where(old).limit(batch_size)))
+            if not ids:
+                break
+            db.session.execute(delete(SecurityEvent).where(SecurityEvent.id.in_(ids)))
+            counts[LIVE_EVENTS] += len(ids)
+            if on_batch is not None:
+                on_batch(LIVE_EVENTS, len(ids))
+        db.session.add(PurgeRun(as_of=as_of, destroyed=sum(counts.values())))
+        db.session.flush()
+    return counts
