@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint translations-extract translations-compile serve-prod clean
+.PHONY: install run test lint translations-extract translations-compile clean
 
 install: $(STAMP) translations-compile
 
