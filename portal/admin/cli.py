@@ -27,7 +27,13 @@ from portal.account.inquiries import answer_inquiry, unanswered_inquiries
 from portal.admin.services import StaffError, create_staff
 from portal.auth.registration import register_customer
 from portal.auth.services import reissue_card
-from portal.cli_support import fail, password_options, print_card, read_body, read_password
+from portal.cli_support import (
+    fail,
+    password_options,
+    print_card,
+    read_body,
+    read_password,
+)
 from portal.customers import messages as cm
 from portal.customers.errors import LoginIdTaken, UnderCorrection, ValidationFailed
 from portal.customers.services import NewCustomer, customer_by_login_id
@@ -66,7 +72,7 @@ def customers_create(as_json: bool, password_stdin: bool, **fields) -> None:
     try:
         result = register_customer(NewCustomer(**fields))
     except ValidationFailed as exc:
-        fail(_errors(exc))
+        fail(exc.one_line())
     except LoginIdTaken:
         fail(f"login_id: {cm.LOGIN_ID_TAKEN}")
     db.session.commit()
@@ -129,10 +135,6 @@ def staff_create(
         click.echo(f"staff {staff.login_id} ({staff.role}) — OTP secret: {secret}")
 
 
-def _errors(exc) -> str:
-    return "; ".join(f"{name}: {msg}" for name, msg in exc.errors.items())
-
-
 def _customer(login_id: str):
 
     customer = customer_by_login_id(login_id)
@@ -188,7 +190,7 @@ def corrections_approve(correction_id: int, as_json: bool) -> None:
     except AccountError as exc:
         fail(am.message_for(exc))
     except ValidationFailed as exc:
-        fail(_errors(exc))
+        fail(exc.one_line())
     notices = [{"id": n.id, "recipient": n.recipient} for n in row.notifications]
     db.session.commit()
     if as_json:
@@ -211,7 +213,7 @@ def corrections_reject(correction_id: int, reason: str) -> None:
     except AccountError as exc:
         fail(am.message_for(exc))
     except ValidationFailed as exc:
-        fail(_errors(exc))
+        fail(exc.one_line())
     db.session.commit()
     click.echo(f"반려했습니다 / rejected: #{row.id} ({row.field})")
 
@@ -254,7 +256,7 @@ def disclosures_record(
             disclosed_on=disclosed_on,
         )
     except ValidationFailed as exc:
-        fail(_errors(exc))
+        fail(exc.one_line())
     except UnderCorrection as exc:
         fail(am.message_for(exc))
     db.session.commit()
@@ -302,7 +304,7 @@ def inquiries_answer(inquiry_id: int, body: str | None, body_file: str | None) -
     except AccountError as exc:
         fail(am.message_for(exc))
     except ValidationFailed as exc:
-        fail(_errors(exc))
+        fail(exc.one_line())
     db.session.commit()
     click.echo(f"답변했습니다 / answered: #{row.id}")
 

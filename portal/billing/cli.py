@@ -25,10 +25,6 @@ from portal.extensions import db
 billing_cli = AppGroup("billing", help="Invoices and payments (청구·납부).")
 
 
-def _errors(exc: ValidationFailed) -> str:
-    return "; ".join(f"{name}: {msg}" for name, msg in exc.errors.items())
-
-
 @billing_cli.command("add-invoice")
 @click.option("--login-id", required=True)
 @click.option("--amount", required=True, help="Whole won, VAT included.")
@@ -48,7 +44,7 @@ def add_invoice_command(
         if paid:
             record_payment(invoice.id, amount=invoice.total)
     except ValidationFailed as exc:
-        fail(_errors(exc))
+        fail(exc.one_line())
     except BillingError as exc:
         fail(message_for(exc))
     db.session.commit()
@@ -72,7 +68,7 @@ def record_payment_command(invoice_id: int, amount: str, method: str, as_json: b
     try:
         payment = record_payment(invoice_id, amount=amount, method=method)
     except ValidationFailed as exc:
-        fail(_errors(exc))
+        fail(exc.one_line())
     except BillingError as exc:
         fail(message_for(exc))
     db.session.commit()

@@ -70,10 +70,6 @@ class _Plan:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _first_message(exc: ValidationFailed) -> str:
-    return "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
-
-
 def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) pairs; the header is line 1.
 
@@ -108,11 +104,11 @@ def _plan_invoice(plan: _Plan, line: int, row: dict, seen: dict[str, int], custo
         due_on = parse_date(row["due_date"], "due_date")
         period = parse_period(row.get("period"), due_on)
     except ValidationFailed as exc:
-        problems.append(_first_message(exc))
+        problems.append(exc.one_line())
     try:
         total = parse_amount(row["amount"])
     except ValidationFailed as exc:
-        problems.append(_first_message(exc))
+        problems.append(exc.one_line())
     quantity_text = row.get("quantity") or "1"
     if not re.fullmatch(r"[0-9]{1,4}", quantity_text) or int(quantity_text) < 1:
         problems.append(f"quantity: {m.FORM_SHAPE}")
@@ -158,11 +154,11 @@ def _plan_payment(plan: _Plan, line: int, row: dict, seen: dict[str, int]):
         if paid_on > kst_today():
             problems.append(f"paid_on: {m.PAID_ON_FUTURE}")
     except ValidationFailed as exc:
-        problems.append(_first_message(exc))
+        problems.append(exc.one_line())
     try:
         amount = parse_amount(row["amount"])
     except ValidationFailed as exc:
-        problems.append(_first_message(exc))
+        problems.append(exc.one_line())
     method = row.get("method") or "deposit"
     if method not in PAYMENT_CHANNELS:
         problems.append(f"method: {m.METHOD_INVALID}")

@@ -14,6 +14,10 @@ class ValidationFailed(CustomerError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
 
+    def one_line(self) -> str:
+        """Every problem on one line, ``field: message; …`` (commands and import reports)."""
+        return "; ".join(f"{name}: {message}" for name, message in self.errors.items())
+
 
 class UnderCorrection(CustomerError):
     """Identity fields with an open correction request may be neither used nor provided

@@ -77,6 +77,6 @@ def rights_answer(request_id: int, body: str) -> None:
         fail(message_for(exc))
     except ValidationFailed as exc:
         db.session.rollback()
-        fail("; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+        fail(exc.one_line())
     db.session.commit()
     click.echo(f"rights request {request_id} answered")
