@@ -66,7 +66,7 @@ def test_each_role_on_each_endpoint(app, client, make_staff):
                 assert _denials(staff.login_id) == before, (role, endpoint)
             else:
                 assert response.status_code == 403, (role, endpoint, response.status_code)
-                assert _denials(staff.login_id) == before + [endpoint], (role, endpoint)
+                assert _denials(staff.login_id) == [*before, endpoint], (role, endpoint)
 
 
 def _denials(login_id: str) -> list[str]:
