@@ -17,3 +17,5 @@ REAUTH_NEEDED = _l("이 작업은 비밀번호를 한 번 더 확인한 뒤에 �
 REAUTH_DONE = _l("비밀번호를 확인했습니다. 하던 작업을 계속해 주세요.")
 FORBIDDEN = _l("이 화면은 담당 권한이 있는 직원만 쓸 수 있습니다. 접근 시도는 기록되었습니다.")
 CONFIRM_MISMATCH = _l("확인란에 대상 아이디를 정확히 입력해 주세요.")
+UPLOAD_MISSING = _l("가져올 CSV 파일을 골라 주세요.")
+UPLOAD_NOT_UTF8 = _l("파일을 읽을 수 없습니다. UTF-8 CSV로 저장한 뒤 다시 올려 주세요.")

@@ -37,6 +37,8 @@ class ImportResult:
     invoices_skipped: int = 0
     payments_added: int = 0
     payments_skipped: int = 0
+    # Whose records were written (the back office logs an access per customer).
+    customer_ids: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -250,6 +252,7 @@ def import_billing(text: str) -> ImportResult:
         )
         invoice_ids[item.number] = invoice.id
         result.invoices_added += 1
+        result.customer_ids.add(item.customer.id)
     for p in plan.payments:
         if p.skip:
             result.payments_skipped += 1
@@ -257,10 +260,12 @@ def import_billing(text: str) -> ImportResult:
         invoice_id = invoice_ids.get(p.invoice_number) or db.session.scalar(
             select(Invoice.id).where(Invoice.external_number == p.invoice_number)
         )
+        customer_id = db.session.get(Invoice, invoice_id).customer_id
+        result.customer_ids.add(customer_id)
         db.session.add(
             Payment(
                 invoice_id=invoice_id,
-                customer_id=db.session.get(Invoice, invoice_id).customer_id,
+                customer_id=customer_id,
                 external_number=p.number,
                 paid_on=p.paid_on,
                 amount=p.amount,
