@@ -29,6 +29,7 @@ from portal.account.errors import (
 from portal.account.models import Disclosure
 from portal.account.services import set_field_sources
 from portal.audit.services import record_event
+from portal.mail.services import alert
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
 from portal.customers.models import (
@@ -202,6 +203,7 @@ def approve_correction(correction_id: int) -> CorrectionRequest:
         db.session.flush()
     except StaleDataError as exc:
         raise CorrectionConflict(correction_id) from exc
+    alert(customer, "correction_decided", field=row.field, outcome="approved")
     return row
 
 
@@ -223,6 +225,9 @@ def reject_correction(correction_id: int, *, reason: str | None) -> CorrectionRe
     row.resolution_note = note
     record_event("correction_rejected", customer_id=row.customer_id, detail=row.field)
     db.session.flush()
+    customer = db.session.get(Customer, row.customer_id)
+    if customer is not None:
+        alert(customer, "correction_decided", field=row.field, outcome="rejected")
     return row
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal.audit.services import record_event
+from portal.mail.services import alert
 from portal.auth.models import UserSession
 from portal.auth.sessions import ensure_recent_password
 from portal.billing import messages as m
@@ -114,7 +115,7 @@ def set_payment_method(
     :raises ValidationFailed: field → message, for every bad field.
     """
     ensure_recent_password(session_row)
-    return save_payment_method(
+    row = save_payment_method(
         customer,
         kind=kind,
         holder_name=holder_name,
@@ -125,6 +126,9 @@ def set_payment_method(
         phone=phone,
         email=email,
     )
+    # The customer's own change (the demo data and staff tools call save_payment_method).
+    alert(customer, "payment_method_changed", method=kind)
+    return row
 
 
 def save_payment_method(
