@@ -93,6 +93,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_LOGIN = "10 per minute"
+    # Forgotten password / login ID, per login ID or address typed (besides RATELIMIT_LOGIN
+    # per IP): a mailbox is not to be flooded, nor an account's links churned.
+    RATELIMIT_FORGOT_ACCOUNT = "5 per hour"
     # When the shared storage (Redis) stops answering, count in each process's memory
     # instead of failing every limited request with a 500: sign-in keeps working and stays
     # limited, only per worker (N workers let N times the limit through), and the lockout
@@ -146,9 +149,9 @@ class Config:
         # Links that leave the site (mail) are built from this, never from the Host header
         # of whichever request caused the mail.
         self.PORTAL_BASE_URL = (os.environ.get("PORTAL_BASE_URL") or "").strip().rstrip("/")
-        if self.PORTAL_BASE_URL and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", (
-            self.PORTAL_BASE_URL
-        )):
+        if self.PORTAL_BASE_URL and not re.fullmatch(
+            r"https?://[^/\s?#]+(/[^\s?#]*)?", (self.PORTAL_BASE_URL)
+        ):
             raise ConfigError(
                 f"PORTAL_BASE_URL must be an http(s):// address, got {self.PORTAL_BASE_URL!r}"
             )

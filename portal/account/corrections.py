@@ -29,7 +29,6 @@ from portal.account.errors import (
 from portal.account.models import Disclosure
 from portal.account.services import set_field_sources
 from portal.audit.services import record_event
-from portal.mail.services import alert
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
 from portal.customers.models import (
@@ -41,6 +40,7 @@ from portal.customers.models import (
 )
 from portal.dbtypes import utcnow
 from portal.extensions import db
+from portal.mail.services import alert
 
 # The longest reason a customer gives, and a staff member's reason for a rejection.
 REASON_MAX = 1000

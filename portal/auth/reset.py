@@ -23,11 +23,12 @@ from sqlalchemy import delete, select
 
 from portal.audit.services import record_event
 from portal.auth.attempts import conditional_update
-from portal.auth.errors import ResetLinkInvalid
+from portal.auth.errors import EmailMalformed, ResetLinkInvalid
 from portal.auth.lockout import check_new_password
 from portal.auth.models import PasswordReset, PendingLogin
 from portal.auth.passwords import hash_password
 from portal.auth.signin import available_methods, effective_method
+from portal.customers import validation as v
 from portal.customers.models import Customer
 from portal.customers.services import customer_by_login_id, customers_by_email
 from portal.dbtypes import utcnow
@@ -38,7 +39,8 @@ from portal.security import keyed_hash
 TOKEN_MAX = 100  # a token is 43 characters; anything much longer is not one
 
 
-def _minutes() -> int:
+def reset_minutes() -> int:
+    """How long a reset link lasts, in whole minutes (rounded down: never more than it is)."""
     return current_app.config["PORTAL_RESET_SECONDS"] // 60
 
 
@@ -60,7 +62,7 @@ def request_reset(*, identifier: str, now: datetime | None = None) -> int:
         rehearse(
             "password_reset",
             login_id="x" * 8,
-            minutes=_minutes(),
+            minutes=reset_minutes(),
             token=secrets.token_urlsafe(32),
             name="x",
         )
@@ -83,7 +85,11 @@ def request_reset(*, identifier: str, now: datetime | None = None) -> int:
             )
         )
         alert(
-            customer, "password_reset", login_id=customer.login_id, minutes=_minutes(), token=token
+            customer,
+            "password_reset",
+            login_id=customer.login_id,
+            minutes=reset_minutes(),
+            token=token,
         )
         record_event("password_reset_requested", customer_id=customer.id)
     db.session.flush()
@@ -92,8 +98,16 @@ def request_reset(*, identifier: str, now: datetime | None = None) -> int:
 
 def send_login_ids(*, email: str) -> int:
     """Mail the login IDs registered with ``email`` to that address only; returns how many
-    accounts (the page never says, and never shows an ID)."""
-    accounts = customers_by_email(email)
+    accounts (the page never says, and never shows an ID).
+
+    :raises EmailMalformed: ``email`` cannot be an address (said at once: it tells nothing
+        about anyone's account).
+    """
+    try:
+        address = v.email(email)
+    except v.FieldInvalid:
+        raise EmailMalformed() from None
+    accounts = customers_by_email(address)
     if not accounts:
         rehearse("login_ids", login_ids="x" * 8, name="x")
         record_event("login_id_reminder", customer_id=None, detail="unknown")

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal.audit.services import record_event
-from portal.mail.services import alert
 from portal.auth.models import UserSession
 from portal.auth.sessions import ensure_recent_password
 from portal.billing import messages as m
@@ -25,6 +24,7 @@ from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer
 from portal.customers.services import collect
 from portal.extensions import db
+from portal.mail.services import alert
 from portal.security import decrypt, encrypt
 
 ACCOUNT_RE = re.compile(r"[0-9]{10,16}")

@@ -29,7 +29,11 @@ def _round(batch_size: int) -> tuple[int, int, int]:
             transport=transport_for(current_app.config),
             limit=batch_size,
         )
-        sent, retrying, failed = sent + report.sent, retrying + report.retrying, failed + report.failed
+        sent, retrying, failed = (
+            sent + report.sent,
+            retrying + report.retrying,
+            failed + report.failed,
+        )
         # A short batch, or one that stopped on a failure: the due messages are done for now.
         if report.sent < batch_size or report.retrying or report.failed:
             return sent, retrying, failed

@@ -50,7 +50,9 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         cfg = self.config
-        smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT_SECONDS"])
+        smtp = smtplib.SMTP(
+            cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT_SECONDS"]
+        )
         try:
             if cfg["MAIL_USE_TLS"]:
                 smtp.starttls(context=ssl.create_default_context())
@@ -130,7 +132,9 @@ def _reason(exc: BaseException) -> str:
         detail = exc.smtp_error.decode("utf-8", "replace") if exc.smtp_error else ""
         return f"SMTP {exc.smtp_code} {detail}"[:500]
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [f"{code} {text.decode('utf-8', 'replace')}" for code, text in exc.recipients.values()]
+        codes = [
+            f"{code} {text.decode('utf-8', 'replace')}" for code, text in exc.recipients.values()
+        ]
         return ("recipient refused: " + "; ".join(codes))[:500]
     return f"{type(exc).__name__}: {exc}"[:500]
 

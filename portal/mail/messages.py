@@ -18,9 +18,7 @@ CUSTOMER_CENTRE = "02-2679-8705"
 
 GREETING = _l("%(name)s님, 안녕하세요.")
 GREETING_ANONYMOUS = _l("안녕하세요.")
-NOT_YOU = _l(
-    "본인이 한 일이 아니라면 즉시 비밀번호를 바꾸고 고객센터(%(centre)s)로 연락해 주세요."
-)
+NOT_YOU = _l("본인이 한 일이 아니라면 즉시 비밀번호를 바꾸고 고객센터(%(centre)s)로 연락해 주세요.")
 FOOTER = _l("이 메일은 발신 전용입니다. 문의는 고객센터(%(centre)s)로 해 주세요.")
 LINK_FALLBACK = _l("링크가 열리지 않으면 아래 주소를 브라우저에 붙여 넣어 주세요.")
 SUBJECT_PREFIX = "[AnyTrack/Spot]"
@@ -40,11 +38,17 @@ class Kind:
 
 FACTOR_CHANGES = {
     "otp_enrolled": _l("OTP 앱이 새로 등록되었습니다."),
-    "recovery_codes_generated": _l("복구 코드를 새로 만들었습니다. 이전 복구 코드는 쓸 수 없습니다."),
+    "recovery_codes_generated": _l(
+        "복구 코드를 새로 만들었습니다. 이전 복구 코드는 쓸 수 없습니다."
+    ),
     "card_issued": _l("보안카드가 재발급되었습니다. 이전 보안카드는 쓸 수 없습니다."),
 }
 PAYMENT_KINDS = {"deposit": _l("무통장입금"), "auto_debit": _l("자동이체")}
-CORRECTION_FIELDS = {"name": _l("성명"), "birth_date": _l("생년월일"), "business_number": _l("사업자등록번호")}
+CORRECTION_FIELDS = {
+    "name": _l("성명"),
+    "birth_date": _l("생년월일"),
+    "business_number": _l("사업자등록번호"),
+}
 CORRECTION_OUTCOMES = {
     "approved": _l("승인되어 정보가 정정되었습니다."),
     "rejected": _l("반려되었습니다. 사유는 포털에서 확인할 수 있습니다."),

@@ -68,7 +68,9 @@ def render(kind: str, *, language: str, context: dict) -> dict[str, str]:
         page = {
             "subject": f"{m.SUBJECT_PREFIX} {spec.subject}",
             "greeting": str(
-                m.GREETING % {"name": values["name"]} if values.get("name") else m.GREETING_ANONYMOUS
+                m.GREETING % {"name": values["name"]}
+                if values.get("name")
+                else m.GREETING_ANONYMOUS
             ),
             "paragraphs": paragraphs,
             "link": link,

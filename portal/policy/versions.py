@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from portal.dbtypes import KST, kst_today, utcnow
 from portal.customers.models import Customer
+from portal.dbtypes import KST, kst_today, utcnow
 from portal.extensions import db
 from portal.mail.services import enqueue_bulk
 from portal.policy import messages as m
