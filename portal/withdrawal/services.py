@@ -72,6 +72,8 @@ DESTROYED_TABLES: dict[str, str] = {
     "disclosures": "no retention duty on the portal (the recipient keeps its own record)",
     "payment_methods": "a setting, not a payment record; each payment is retained",
     "rights_requests": "no retention duty (deletion, suspension, consent requests)",
+    "mail_outbox": "mail to the customer; the withdrawal notice is written apart, for no one",
+    "password_resets": "a credential",
 }
 
 OUTCOME_COMPLETED = "completed"
