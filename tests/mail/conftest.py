@@ -11,7 +11,6 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 
-
 BASE_URL = "https://portal.example.kr"
 
 

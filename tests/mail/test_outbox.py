@@ -240,7 +240,9 @@ def test_payment_method_mail_holds_no_account_number(app, client, runner, smtp, 
 def test_html_escapes_what_customers_typed(app, customer):
     with app.test_request_context():
         rendered = services.render(
-            "inquiry_answered", language="ko", context={"subject": "<script>x</script>", "inquiry_id": 3}
+            "inquiry_answered",
+            language="ko",
+            context={"subject": "<script>x</script>", "inquiry_id": 3},
         )
     assert "<script>" not in rendered["html"] and "&lt;script&gt;" in rendered["html"]
 
@@ -276,7 +278,9 @@ def test_deliver_command_reports_counts(app, runner, smtp):
     assert "sent\t0" in result.output and "pending\t0" in result.output
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.text(max_size=300))
 def test_forgot_forms_never_fail(app, text):
     client = app.test_client()

@@ -87,7 +87,9 @@ def test_reset_end_to_end_then_second_factor(app, client, runner, smtp, customer
     assert sessions == 1
     kinds = set(db.session.scalars(select(SecurityEvent.kind)))
     assert {"password_reset_requested", "password_reset_link_used", "password_reset"} <= kinds
-    assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "password_changed"))
+    assert db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.kind == "password_changed")
+    )
 
     # The new password signs in (through the second factor, as always).
     fresh = app.test_client()
@@ -135,7 +137,11 @@ def test_expiry_between_form_and_submit(app, client, runner, smtp, customer):
     db.session.commit()
     response = client.post(
         "/login/reset",
-        data={"csrf_token": csrf_from(html), "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
+        data={
+            "csrf_token": csrf_from(html),
+            "password": NEW_PASSWORD,
+            "password_confirm": NEW_PASSWORD,
+        },
     )
     assert response.status_code == 410
 
@@ -237,9 +243,7 @@ def test_parallel_use_gives_exactly_one_success(app, client, runner, smtp, custo
 
 def _page_shape(response) -> tuple:
     html = re.sub(r'name="csrf_token" value="[^"]+"', "", response.get_data(as_text=True))
-    cookies = sorted(
-        header.split("=", 1)[0] for header in response.headers.getlist("Set-Cookie")
-    )
+    cookies = sorted(header.split("=", 1)[0] for header in response.headers.getlist("Set-Cookie"))
     return response.status_code, html, cookies
 
 
@@ -266,9 +270,12 @@ def test_same_answer_for_known_and_unknown(app, runner, smtp, customer, known, u
 def test_request_for_unknown_sends_nothing_and_records_an_event(app, client, runner, smtp):
     assert _ask(client, "nobody_here").status_code == 200
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
-    assert db.session.scalar(
-        select(SecurityEvent.detail).where(SecurityEvent.kind == "password_reset_requested")
-    ) == "unknown"
+    assert (
+        db.session.scalar(
+            select(SecurityEvent.detail).where(SecurityEvent.kind == "password_reset_requested")
+        )
+        == "unknown"
+    )
 
 
 def test_the_host_header_never_reaches_a_link(app, runner, smtp, customer):
