@@ -29,8 +29,10 @@ translations-extract: $(STAMP)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops); mail is printed here"
+	$(BIN)/flask mail deliver --loop --interval 2 & deliverer=$$!; \
+		trap 'kill $$deliverer 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest

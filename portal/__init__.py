@@ -28,6 +28,7 @@ def create_app(config: object = None) -> Flask:
     cfg.finalise(instance_path())
     app.config.from_object(cfg)
     app.config["ENV_NAME"] = cfg.ENV_NAME
+    app.config["PORTAL_BASE_URL"] = cfg.base_url()
 
     register_extensions(app)
     register_blueprints(app)

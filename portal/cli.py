@@ -17,6 +17,7 @@ from portal.cli_support import fail, print_card
 from portal.demo import DemoRefused, load_demo
 from portal.extensions import db
 from portal.keys import cli as keys_commands
+from portal.mail import cli as mail_commands
 from portal.policy import cli as policy_commands
 from portal.retention import cli as retention_commands
 from portal.withdrawal import cli as withdrawal_commands
@@ -53,3 +54,4 @@ def register(app: Flask) -> None:
     withdrawal_commands.register(app)
     retention_commands.register(app)
     audit_commands.register(app)
+    mail_commands.register(app)

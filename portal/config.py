@@ -8,6 +8,7 @@ fallback string in code. Development makes its own secrets once and keeps them i
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -95,6 +96,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_LOGIN = "10 per minute"
+    # Forgotten password / login ID, per login ID or address typed (besides RATELIMIT_LOGIN
+    # per IP): a mailbox is not to be flooded, nor an account's links churned.
+    RATELIMIT_FORGOT_ACCOUNT = "5 per hour"
     # When the shared storage (Redis) stops answering, count in each process's memory
     # instead of failing every limited request with a 500: sign-in keeps working and stays
     # limited, only per worker (N workers let N times the limit through), and the lockout
@@ -152,6 +156,42 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
         keys = _env_list("PORTAL_DATA_KEYS")
         self.PORTAL_DATA_KEYS = validate_data_keys(keys, "PORTAL_DATA_KEYS") if keys else []
+        self.read_mail_settings()
+
+    def read_mail_settings(self) -> None:
+        """The outbox's delivery settings and the canonical address of links in mail."""
+        # Links that leave the site (mail) are built from this, never from the Host header
+        # of whichever request caused the mail.
+        self.PORTAL_BASE_URL = (os.environ.get("PORTAL_BASE_URL") or "").strip().rstrip("/")
+        if self.PORTAL_BASE_URL and not re.fullmatch(
+            r"https?://[^/\s?#]+(/[^\s?#]*)?", (self.PORTAL_BASE_URL)
+        ):
+            raise ConfigError(
+                f"PORTAL_BASE_URL must be an http(s):// address, got {self.PORTAL_BASE_URL!r}"
+            )
+        # No MAIL_SERVER: messages go to the console (or to MAIL_FOLDER as .eml files).
+        self.MAIL_SERVER = (os.environ.get("MAIL_SERVER") or "").strip() or None
+        self.MAIL_PORT = _env_int("MAIL_PORT", 25)
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+        self.MAIL_USE_TLS = _env_flag("MAIL_USE_TLS")
+        self.MAIL_FROM = (os.environ.get("MAIL_FROM") or "").strip() or (
+            "AnyTrack 고객포털 <no-reply@localhost>"
+        )
+        self.MAIL_FOLDER = (os.environ.get("MAIL_FOLDER") or "").strip() or None
+        self.MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 20)
+        self.MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
+        # First retry after this many seconds, doubling with each failure (capped at 6 hours).
+        self.MAIL_RETRY_SECONDS = _env_int("MAIL_RETRY_SECONDS", 60)
+        self.PORTAL_RESET_SECONDS = _env_int("PORTAL_RESET_SECONDS", 1800)
+
+    def base_url(self) -> str:
+        """PORTAL_BASE_URL, or the first trusted host over HTTPS, or the development address."""
+        if self.PORTAL_BASE_URL:
+            return self.PORTAL_BASE_URL
+        if self.TRUSTED_HOSTS:
+            return f"{self.PREFERRED_URL_SCHEME}://{self.TRUSTED_HOSTS[0]}"
+        return "http://127.0.0.1:5000"
 
     def default_database_url(self) -> str:
         return "sqlite:///" + str(instance_path() / "portal.sqlite3")

@@ -123,6 +123,15 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 
 
+def _loggable_path() -> str:
+    """The request's path, with a URL variable named ``token`` (a password-reset link's
+    secret) written as the rule's placeholder: a link still valid must not sit in the logs."""
+    rule = request.url_rule
+    if rule is not None and "<token>" in rule.rule:
+        return rule.rule
+    return request.path
+
+
 def configure_logging(app: Flask) -> None:
     """Route the app's and werkzeug's logs through one handler with the request id."""
     handler = logging.StreamHandler()
@@ -146,5 +155,5 @@ def configure_logging(app: Flask) -> None:
         if not request.path.startswith("/static/"):
             # The path only, never the query string: nothing secret rides in URLs, but a
             # mistyped link must not put personal data into the logs either.
-            app.logger.info("%s %s %s", request.method, request.path, response.status_code)
+            app.logger.info("%s %s %s", request.method, _loggable_path(), response.status_code)
         return response

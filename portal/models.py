@@ -6,6 +6,7 @@ from portal.audit.models import AccessChain, AccessRecord, AccessReview, RoleCha
 from portal.auth.models import (
     CardUsedPair,
     OtpCredential,
+    PasswordReset,
     PendingLogin,
     RecoveryCode,
     SecurityCard,
@@ -19,6 +20,7 @@ from portal.customers.models import (
     LoginId,
     ServiceLine,
 )
+from portal.mail.models import OutboxMessage
 from portal.policy.models import Notice, PolicyVersion, PrivacyOfficer
 from portal.retention.models import PurgeRun, RetainedRecord
 from portal.withdrawal.models import RightsRequest, WithdrawalRequest
@@ -38,6 +40,8 @@ __all__ = [
     "LoginId",
     "Notice",
     "OtpCredential",
+    "OutboxMessage",
+    "PasswordReset",
     "Payment",
     "PaymentMethod",
     "PendingLogin",

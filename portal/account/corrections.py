@@ -40,6 +40,7 @@ from portal.customers.models import (
 )
 from portal.dbtypes import utcnow
 from portal.extensions import db
+from portal.mail.services import alert
 
 # The longest reason a customer gives, and a staff member's reason for a rejection.
 REASON_MAX = 1000
@@ -202,6 +203,7 @@ def approve_correction(correction_id: int) -> CorrectionRequest:
         db.session.flush()
     except StaleDataError as exc:
         raise CorrectionConflict(correction_id) from exc
+    alert(customer, "correction_decided", field=row.field, outcome="approved")
     return row
 
 
@@ -223,6 +225,9 @@ def reject_correction(correction_id: int, *, reason: str | None) -> CorrectionRe
     row.resolution_note = note
     record_event("correction_rejected", customer_id=row.customer_id, detail=row.field)
     db.session.flush()
+    customer = db.session.get(Customer, row.customer_id)
+    if customer is not None:
+        alert(customer, "correction_decided", field=row.field, outcome="rejected")
     return row
 
 

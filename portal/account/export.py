@@ -50,6 +50,7 @@ EXPORTED_TABLES: dict[str, str] = {
     # Read generically like the others (the table belongs to the withdrawal package above).
     "withdrawal_requests": "withdrawal_requests",
     "rights_requests": "rights_requests",
+    "mail_outbox": "mail",  # what was mailed to them and when (not the text: see below)
 }
 
 # Tables that hold rows about a customer but are deliberately left out, and why.
@@ -63,6 +64,9 @@ NOT_EXPORTED: dict[str, str] = {
     # which challenges can no longer come up (narrowing the card). The card itself (masked
     # serial, dates, lock) is exported under "security_cards".
     "card_used_pairs": "card state that would weaken the card if leaked; card itself exported",
+    # A reset link in flight (30 minutes): only the hash of its token, a credential by nature;
+    # the request and its use are in "events".
+    "password_resets": "a credential in flight, minutes long; the request is an event",
 }
 
 # Secrets and internal bookkeeping are never written to the file, even for the owner:
@@ -82,6 +86,9 @@ EXCLUDED_COLUMNS: dict[str, set[str]] = {
     # Internal uniqueness helper (equals "field" while open).
     "correction_requests": {"open_field"},
     "withdrawal_requests": {"open_customer_id"},
+    # A message's text can hold a reset link (a credential while it lasts); the customer has
+    # the mail itself. The kind, dates and status are exported. The server's reply is ours.
+    "mail_outbox": {"content_encrypted", "last_error"},
 }
 
 # Columns shown masked, as on screen.

@@ -14,6 +14,7 @@ from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer, LoginId
 from portal.dbtypes import utcnow
 from portal.extensions import db
+from portal.mail.services import alert
 from portal.pagination import Page, paginate
 
 SUBJECT_MAX = 200
@@ -94,4 +95,7 @@ def answer_inquiry(inquiry_id: int, *, body: str | None) -> Inquiry:
     row.answer = answer
     row.answered_at = utcnow()
     db.session.flush()
+    customer = db.session.get(Customer, row.customer_id)
+    if customer is not None:
+        alert(customer, "inquiry_answered", subject=row.subject, inquiry_id=row.id)
     return row

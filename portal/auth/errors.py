@@ -123,3 +123,16 @@ class MethodUnavailable(SecondFactorError):
 
 class ActivationRequired(AuthError):
     """First login: the new password must be set before the second factor."""
+
+
+class EmailMalformed(AuthError):
+    """Text given as an email address that cannot be one (forgotten login ID)."""
+
+
+class ResetLinkInvalid(AuthError):
+    """A password-reset link that cannot be used: ``reason`` is "unknown" (never issued or
+    altered), "used" or "expired"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"reset link {reason}")
+        self.reason = reason

@@ -82,3 +82,19 @@ class ChangePasswordForm(ShapeForm):
 
 class ReauthForm(ShapeForm):
     password = PasswordField(validators=[InputRequired(_REQUIRED), Length(max=200)])
+
+
+# A login ID or an email address (forgotten password); an address (forgotten login ID).
+IDENTIFIER_MAX = 254
+
+
+class ForgotPasswordForm(ShapeForm):
+    login_id = StringField(
+        filters=[strip], validators=[DataRequired(_REQUIRED), Length(max=IDENTIFIER_MAX)]
+    )
+
+
+class ForgotIdForm(ShapeForm):
+    email = StringField(
+        filters=[strip], validators=[DataRequired(_REQUIRED), Length(max=IDENTIFIER_MAX)]
+    )

@@ -67,6 +67,32 @@ REAUTH_WRONG = _l("비밀번호가 올바르지 않습니다.")
 PASSWORD_CHANGED = _l("비밀번호를 바꿨습니다. 다른 기기의 로그인은 모두 종료되었습니다.")
 CURRENT_PASSWORD_WRONG = _l("지금 비밀번호가 올바르지 않습니다.")
 
+FORGOT_PASSWORD_SENT = _l(
+    "입력하신 아이디 또는 이메일로 가입된 계정이 있으면, 등록된 이메일로 비밀번호 재설정 링크를 "
+    "보냈습니다. 링크는 %(minutes)s분 동안 한 번만 쓸 수 있습니다. 메일이 오지 않으면 스팸함을 "
+    "확인하거나 고객센터(02-2679-8705)로 연락해 주세요."
+)
+FORGOT_ID_SENT = _l(
+    "입력하신 이메일로 가입된 계정이 있으면, 그 주소로 아이디를 보냈습니다. 아이디는 화면에 "
+    "표시하지 않습니다. 메일이 오지 않으면 고객센터(02-2679-8705)로 연락해 주세요."
+)
+FORGOT_PASSWORD_REQUIRED = _l("아이디 또는 이메일 주소를 입력해 주세요.")
+EMAIL_REQUIRED = _l("이메일 주소를 입력해 주세요.")
+EMAIL_MALFORMED = _l("올바른 이메일 주소가 아닙니다. 예: name@example.com")
+RESET_UNKNOWN = _l(
+    "비밀번호 재설정 링크가 올바르지 않습니다. 메일의 링크를 빠짐없이 복사했는지 확인하거나 "
+    "새 링크를 요청해 주세요."
+)
+RESET_USED = _l(
+    "이미 사용한 비밀번호 재설정 링크입니다. 링크는 한 번만 쓸 수 있습니다. "
+    "새 링크를 요청해 주세요."
+)
+RESET_EXPIRED = _l("비밀번호 재설정 링크의 유효 시간이 지났습니다. 새 링크를 요청해 주세요.")
+RESET_CONFIRM_FACTOR = _l(
+    "새 비밀번호를 받았습니다. 보안카드 또는 OTP로 본인 확인을 마치면 새 비밀번호가 적용되고, "
+    "다른 모든 기기의 로그인이 종료됩니다."
+)
+
 
 def minutes(seconds: int) -> int:
     """Whole minutes, rounded up, for "try again in N minutes"."""
@@ -87,8 +113,12 @@ def message_for(exc: e.AuthError):
         return STEP2_TOO_MANY if exc.too_many else STEP2_EXPIRED
     if isinstance(exc, e.ReauthFailed):
         return CURRENT_PASSWORD_WRONG if exc.current else REAUTH_WRONG
+    if isinstance(exc, e.ResetLinkInvalid):
+        return _RESET.get(exc.reason, RESET_UNKNOWN)
     return _FIXED.get(type(exc), METHOD_UNAVAILABLE)
 
+
+_RESET = {"unknown": RESET_UNKNOWN, "used": RESET_USED, "expired": RESET_EXPIRED}
 
 # Failures whose message carries no data.
 _FIXED = {
@@ -101,4 +131,5 @@ _FIXED = {
     e.OtpReplay: OTP_REPLAY,
     e.WrongRecoveryCode: RECOVERY_WRONG,
     e.MethodUnavailable: METHOD_UNAVAILABLE,
+    e.EmailMalformed: EMAIL_MALFORMED,
 }

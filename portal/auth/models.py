@@ -124,6 +124,30 @@ class PendingLogin(db.Model):
     customer: Mapped[Customer] = relationship()
 
 
+class PasswordReset(db.Model):
+    """A password-reset link sent by mail: only the keyed hash of its random token is kept.
+
+    Single use: ``used_at`` is set by a conditional UPDATE (``WHERE used_at IS NULL``) whose
+    row count says which of two parallel uses won. Valid PORTAL_RESET_SECONDS (30 minutes).
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PasswordReset {self.id}>"
+
+
 class UserSession(db.Model):
     """A signed-in session. The cookie carries a random token; only its hash is stored."""
 

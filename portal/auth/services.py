@@ -20,6 +20,7 @@ from portal.auth.sessions import end_other_sessions, rotate_session_token, sessi
 from portal.customers.models import Customer
 from portal.dbtypes import utcnow
 from portal.extensions import db
+from portal.mail.services import alert
 
 
 def logout(session_row: UserSession | None, customer: Customer) -> None:
@@ -82,6 +83,7 @@ def change_password(
         session_row.authenticated_at = utcnow()
         rotate_session_token(customer, session_row)
     record_event("password_changed", customer_id=customer.id, detail=f"ended={ended}")
+    alert(customer, "password_changed")
     db.session.flush()
     return ended
 
@@ -90,6 +92,7 @@ def reissue_card(customer: Customer) -> tuple[SecurityCard, list[str]]:
     """Staff reissue: revoke the old card (clearing its lock) and issue a new one."""
     card, codes = cards.issue_card(customer)
     record_event("card_issued", customer_id=customer.id, detail=f"serial={card.serial}")
+    alert(customer, "second_factor_changed", change="card_issued")
     return card, codes
 
 
@@ -152,6 +155,7 @@ def confirm_otp_enrolment(customer: Customer, *, code: str) -> list[str]:
     record_event("otp_enrolled", customer_id=customer.id)
     codes = otp.regenerate_recovery_codes(customer)
     record_event("recovery_codes_generated", customer_id=customer.id)
+    alert(customer, "second_factor_changed", change="otp_enrolled")
     return codes
 
 
@@ -164,4 +168,5 @@ def regenerate_recovery_codes(customer: Customer) -> list[str]:
         raise OtpNotEnrolled()
     codes = otp.regenerate_recovery_codes(customer)
     record_event("recovery_codes_generated", customer_id=customer.id)
+    alert(customer, "second_factor_changed", change="recovery_codes_generated")
     return codes

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
+from portal.audit.models import SecurityEvent
 from portal.audit.services import record_event
 from portal.auth import cards, otp
 from portal.auth.attempts import charge
@@ -35,11 +36,12 @@ from portal.auth.errors import (
 from portal.auth.lockout import check_new_password, check_password_counted
 from portal.auth.models import PendingLogin, SecurityCard
 from portal.auth.passwords import dummy_check, hash_password
-from portal.auth.sessions import create_session
+from portal.auth.sessions import client_agent, create_session, end_other_sessions
 from portal.customers.models import Customer
 from portal.customers.services import customer_by_login_id
 from portal.dbtypes import utcnow
 from portal.extensions import db
+from portal.mail.services import alert
 from portal.security import keyed_hash
 
 METHODS = ("card", "otp")
@@ -306,7 +308,9 @@ def use_recovery_code(pending: PendingLogin, *, code: str) -> tuple[str, int]:
         record_event("second_factor_failure", customer_id=pending.customer_id, detail="recovery")
         raise
     record_event("recovery_code_used", customer_id=pending.customer_id, detail=f"left={left}")
-    return complete_login(pending, method="recovery"), left
+    token = complete_login(pending, method="recovery")
+    alert(pending.customer, "recovery_code_used", left=left)
+    return token, left
 
 
 def complete_login(pending: PendingLogin, *, method: str) -> str:
@@ -339,12 +343,51 @@ def complete_login(pending: PendingLogin, *, method: str) -> str:
         customer.must_activate = False
         record_event("password_changed", customer_id=customer.id, detail="first login")
         record_event("account_activated", customer_id=customer.id)
+    elif new_hash is not None:
+        # A password reset by mail (portal.auth.reset): written only now that the second
+        # factor passed; every session ends, and the lockout is lifted (mail and factor
+        # together prove more than a password would).
+        customer.password_hash = new_hash
+        customer.password_changed_at = utcnow()
+        customer.failed_logins = 0
+        customer.locked_until = None
+        ended = end_other_sessions(customer, None)
+        record_event("password_reset", customer_id=customer.id, detail=f"ended={ended}")
+        alert(customer, "password_changed")
+    new_browser = _is_new_browser(customer)
     token = create_session(customer)
     customer.last_login_at = utcnow()
     customer.last_login_ip = customer.current_session.ip if customer.current_session else ""
+    if new_browser:
+        alert(
+            customer,
+            "new_browser_signin",
+            ip=customer.last_login_ip or "-",
+            agent=_browser_label(client_agent()),
+        )
     record_event("login_success", customer_id=customer.id, detail=method)
     db.session.flush()
     return token
+
+
+def _is_new_browser(customer: Customer) -> bool:
+    """A sign-in from a browser (user agent) this customer has not signed in with during the
+    events' retention (6 months). The first sign-in of an account is no news to anyone."""
+    agent = client_agent()
+    seen = db.session.execute(
+        select(SecurityEvent.user_agent)
+        .where(SecurityEvent.customer_id == customer.id, SecurityEvent.kind == "login_success")
+        .order_by(SecurityEvent.id.desc())
+        .limit(200)
+    ).scalars()
+    agents = set(seen)
+    return bool(agents) and agent not in agents
+
+
+def _browser_label(agent: str) -> str:
+    """The user agent as a mail shows it: trimmed, one line."""
+    text = " ".join(agent.split())
+    return (text[:120] + "…") if len(text) > 120 else (text or "-")
 
 
 def activate(pending: PendingLogin, *, password: str, password_confirm: str) -> None:

@@ -16,23 +16,27 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.audit.services import events_of
-from portal.auth import bp, signin
+from portal.auth import bp, reset, signin
 from portal.auth import messages as m
 from portal.auth import services as auth
 from portal.auth.errors import (
     AccountLocked,
     ActivationRequired,
     AuthError,
+    EmailMalformed,
     InvalidCredentials,
     OtpNotEnrolled,
     PasswordRejected,
     PendingLoginExpired,
     ReauthFailed,
+    ResetLinkInvalid,
     SecondFactorError,
 )
 from portal.auth.forms import (
     CardForm,
     ChangePasswordForm,
+    ForgotIdForm,
+    ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
     OtpForm,
@@ -43,14 +47,28 @@ from portal.auth.guards import reauth_required
 from portal.customers import messages as cm
 from portal.extensions import limiter, login_manager
 from portal.pagination import parse_page
-from portal.security import safe_next_url
+from portal.security import keyed_hash, safe_next_url
 
 PENDING_KEY = "pending_login"
 NEXT_KEY = "login_next"
+# The reset link's token, moved from the address bar into the signed session cookie at once,
+# so that it is not left in the history, in a Referer, or in the access logs of later pages.
+RESET_KEY = "password_reset"
 
 
 def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _forgot_account_limit() -> str:
+    return current_app.config["RATELIMIT_FORGOT_ACCOUNT"]
+
+
+def _forgot_account_key() -> str:
+    """The per-account rate-limit key: the login ID or address typed (normalised, hashed),
+    counted alike whether or not an account has it, so the limit itself tells nothing."""
+    typed = (request.form.get("login_id") or request.form.get("email") or "").strip().lower()
+    return "forgot:" + keyed_hash(typed)[:32]
 
 
 @login_manager.unauthorized_handler
@@ -237,6 +255,108 @@ def activate():
             "auth/activate.html",
             errors=errors,
             login_id=pending.customer.login_id,
+            password_rules=m.PASSWORD_RULES,
+        ),
+        status,
+    )
+
+
+@bp.route("/login/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_forgot_account_limit, key_func=_forgot_account_key, methods=["POST"])
+def forgot_password():
+    """The same page, status and cookies whether or not the account exists (and the same
+    work: see portal.auth.reset)."""
+    error = sent = None
+    status = 200
+    if request.method == "POST":
+        form = ForgotPasswordForm(request.form)
+        if not form.validate():
+            error, status = m.FORGOT_PASSWORD_REQUIRED, 400
+        else:
+            reset.request_reset(identifier=form.login_id.data)
+            sent = m.FORGOT_PASSWORD_SENT % {"minutes": reset.reset_minutes()}
+    return render_template("auth/forgot_password.html", error=error, sent=sent), status
+
+
+@bp.route("/login/forgot-id", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_forgot_account_limit, key_func=_forgot_account_key, methods=["POST"])
+def forgot_id():
+    """The login ID goes only to the address typed; the page never shows it."""
+    error = sent = None
+    status = 200
+    email = ""
+    if request.method == "POST":
+        form = ForgotIdForm(request.form)
+        email = form.email.data or ""
+        if not form.validate():
+            error, status = m.EMAIL_REQUIRED, 400
+        else:
+            try:
+                reset.send_login_ids(email=email)
+            except EmailMalformed as exc:
+                error, status = m.message_for(exc), 400
+            else:
+                sent, email = m.FORGOT_ID_SENT, ""
+    return render_template("auth/forgot_id.html", error=error, sent=sent, email=email), status
+
+
+def _reset_invalid(exc: ResetLinkInvalid):
+    session.pop(RESET_KEY, None)
+    status = 400 if exc.reason == "unknown" else 410
+    return render_template("auth/reset_invalid.html", message=m.message_for(exc)), status
+
+
+@bp.get("/login/reset/<token>")
+@limiter.limit(_login_limit)
+def reset_link(token: str):
+    """The link in the mail: checked, then moved into the session (see RESET_KEY)."""
+    try:
+        reset.reset_for_token(token)
+    except ResetLinkInvalid as exc:
+        return _reset_invalid(exc)
+    session[RESET_KEY] = token
+    return redirect(url_for("auth.reset_password"))
+
+
+@bp.route("/login/reset", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password():
+    token = session.get(RESET_KEY)
+    try:
+        row = reset.reset_for_token(token)
+    except ResetLinkInvalid as exc:
+        return _reset_invalid(exc)
+    errors: list = []
+    status = 200
+    if request.method == "POST":
+        form = NewPasswordForm(request.form)
+        if not form.validate():
+            errors, status = [cm.REQUIRED], 400
+        else:
+            try:
+                pending_token = reset.choose_new_password(
+                    token,
+                    password=form.password.data,
+                    password_confirm=form.password_confirm.data,
+                )
+            except ResetLinkInvalid as exc:
+                return _reset_invalid(exc)
+            except PasswordRejected as exc:
+                errors = exc.problems
+            else:
+                # From here on exactly a sign-in after its password step: the second factor.
+                session.pop(RESET_KEY, None)
+                session[PENDING_KEY] = pending_token
+                session[NEXT_KEY] = url_for("account.dashboard")
+                flash(m.RESET_CONFIRM_FACTOR, "info")
+                return redirect(url_for("auth.verify"))
+    return (
+        render_template(
+            "auth/reset_password.html",
+            errors=errors,
+            login_id=row.customer.login_id,
             password_rules=m.PASSWORD_RULES,
         ),
         status,

@@ -24,6 +24,7 @@ from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer
 from portal.customers.services import collect
 from portal.extensions import db
+from portal.mail.services import alert
 from portal.security import decrypt, encrypt
 
 ACCOUNT_RE = re.compile(r"[0-9]{10,16}")
@@ -114,7 +115,7 @@ def set_payment_method(
     :raises ValidationFailed: field → message, for every bad field.
     """
     ensure_recent_password(session_row)
-    return save_payment_method(
+    row = save_payment_method(
         customer,
         kind=kind,
         holder_name=holder_name,
@@ -125,6 +126,9 @@ def set_payment_method(
         phone=phone,
         email=email,
     )
+    # The customer's own change (the demo data and staff tools call save_payment_method).
+    alert(customer, "payment_method_changed", method=kind)
+    return row
 
 
 def save_payment_method(

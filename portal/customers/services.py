@@ -236,3 +236,19 @@ def ensure_not_under_correction(customer: Customer, fields, *, on: date | None =
     blocked = fields_under_correction(customer.id, fields, on=on)
     if blocked:
         raise UnderCorrection(blocked)
+
+
+def customers_by_email(email: str, *, limit: int = 10) -> list[Customer]:
+    """The customers whose address is ``email`` (case-insensitive), oldest first; [] when the
+    text cannot be an address (it is never sent to the database then)."""
+    try:
+        address = v.email(email)
+    except v.FieldInvalid:
+        return []
+    stmt = (
+        select(Customer)
+        .where(func.lower(Customer.email) == address.lower())
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

@@ -15,6 +15,7 @@ from portal.admin.models import Staff
 from portal.auth.models import OtpCredential, SecurityCard
 from portal.billing.models import PaymentMethod
 from portal.extensions import db
+from portal.mail.models import OutboxMessage
 from portal.retention.models import RetainedRecord
 from portal.security import is_current, rotate
 
@@ -29,6 +30,7 @@ ENCRYPTED_COLUMNS = (
     PaymentMethod.holder_birth_date_encrypted,
     PaymentMethod.holder_business_number_encrypted,
     RetainedRecord.payload_encrypted,
+    OutboxMessage.content_encrypted,
 )
 BATCH_SIZE = 500
 

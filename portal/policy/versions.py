@@ -17,8 +17,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from portal.customers.models import Customer
 from portal.dbtypes import KST, kst_today, utcnow
 from portal.extensions import db
+from portal.mail.services import enqueue_bulk
 from portal.policy import messages as m
 from portal.policy.banner import forget_banner
 from portal.policy.errors import (
@@ -99,8 +101,23 @@ def announce_revision(
     db.session.add(version)
     db.session.flush()
     _publish_announcement(version)
+    _mail_customers(version)
     forget_banner()
     return version
+
+
+def _mail_customers(version: PolicyVersion) -> int:
+    """One email per customer on the books (withdrawn customers are gone), queued at bulk
+    priority in this transaction: a revision refused or rolled back mails no one."""
+    recipients = db.session.execute(
+        select(Customer.id, Customer.email, Customer.name).order_by(Customer.id)
+    )
+    return enqueue_bulk(
+        "policy_revision",
+        (tuple(row) for row in recipients),
+        label=version.label,
+        effective=version.effective_on.isoformat(),
+    )
 
 
 def _publish_announcement(version: PolicyVersion) -> Notice:

@@ -10,11 +10,12 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from portal.audit.models import SecurityEvent
 from portal.dbtypes import KST, kst_today
 from portal.extensions import db
+from portal.mail.models import OutboxMessage
 from portal.policy.retention import (
     CATEGORIES,
     IDENTITY_VERIFICATION,
@@ -30,6 +31,10 @@ BATCH_SIZE = 500
 # The live security events older than the identity-verification period (sign-ins of active
 # customers, and of unknown login IDs with no customer) are purged too; counted under this key.
 LIVE_EVENTS = "security_events"
+# Mail sent (or given up on) more than 6 months ago: the outbox keeps a sent message as long
+# as the identity-verification records it goes with, then destroys it. Pending messages are
+# never purged: they have not been delivered yet.
+LIVE_MAIL = "mail_messages"
 
 
 def subject_key(login_register_id: int) -> str:
@@ -89,6 +94,32 @@ def _live_events_cutoff(as_of: date) -> datetime:
     return datetime.combine(first_kept_day, time(0), tzinfo=KST).astimezone(UTC)
 
 
+def _purge_live(
+    key: str,
+    id_column,
+    condition,
+    *,
+    counts: dict[str, int],
+    dry_run: bool,
+    batch_size: int,
+    on_batch: Callable[[str, int], None] | None,
+) -> None:
+    """Destroy the rows of a live table that match ``condition``, in batches (or count them)."""
+    table = id_column.class_
+    if dry_run:
+        counts[key] = db.session.scalar(select(func.count()).select_from(table).where(condition))
+        return
+    counts[key] = 0
+    while True:
+        ids = list(db.session.scalars(select(id_column).where(condition).limit(batch_size)))
+        if not ids:
+            return
+        db.session.execute(delete(table).where(id_column.in_(ids)))
+        counts[key] += len(ids)
+        if on_batch is not None:
+            on_batch(key, len(ids))
+
+
 def purge(
     as_of: date,
     *,
@@ -96,8 +127,9 @@ def purge(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
-    """Destroy every retained record whose ``purge_after`` is before ``as_of`` and every live
-    security event older than the identity-verification period; counts per category.
+    """Destroy every retained record whose ``purge_after`` is before ``as_of``, every live
+    security event older than the identity-verification period, and mail sent (or given up
+    on) before that period; counts per category.
 
     :raises PurgeDateEarlier: ``as_of`` is before the last (non-dry) purge.
     :raises PurgeDateInFuture: a real purge as of a day after today (KST): it would destroy
@@ -125,6 +157,18 @@ def purge(
             if on_batch is not None:
                 on_batch(category, len(ids))
     cutoff = _live_events_cutoff(as_of)
+    _purge_live(
+        LIVE_MAIL,
+        OutboxMessage.id,
+        or_(
+            OutboxMessage.sent_at < cutoff,
+            and_(OutboxMessage.status == "failed", OutboxMessage.created_at < cutoff),
+        ),
+        counts=counts,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        on_batch=on_batch,
+    )
     old = SecurityEvent.created_at < cutoff
     if dry_run:
         counts[LIVE_EVENTS] = db.session.scalar(

@@ -30,6 +30,7 @@ from portal.customers.models import Customer, LoginId
 from portal.database import checkpoint_wal_after_commit
 from portal.dbtypes import KST, utcnow
 from portal.extensions import db
+from portal.mail.services import alert, enqueue, request_language
 from portal.policy.retention import (
     COMPLAINT,
     CONTRACT,
@@ -71,6 +72,8 @@ DESTROYED_TABLES: dict[str, str] = {
     "disclosures": "no retention duty on the portal (the recipient keeps its own record)",
     "payment_methods": "a setting, not a payment record; each payment is retained",
     "rights_requests": "no retention duty (deletion, suspension, consent requests)",
+    "mail_outbox": "mail to the customer; the withdrawal notice is written apart, for no one",
+    "password_resets": "a credential",
 }
 
 OUTCOME_COMPLETED = "completed"
@@ -120,7 +123,9 @@ def request_withdrawal(customer: Customer, *, password: str, confirm: str) -> Ou
     if amount > 0:
         raise WithdrawalRefused(amount)
     if has_history(customer.id):
-        return Outcome(OUTCOME_QUEUED, _open_request(customer))
+        queued = _open_request(customer)
+        alert(customer, "withdrawal_requested")
+        return Outcome(OUTCOME_QUEUED, queued)
     complete_withdrawal(customer, actor="self")
     return Outcome(OUTCOME_COMPLETED)
 
@@ -313,6 +318,16 @@ def complete_withdrawal(customer: Customer, *, actor: str) -> None:
         raise AlreadyWithdrawn()
     end_other_sessions(customer, None)
     _retain_all(customer, subject_key(customer.login_id_id), now, actor)
+    # The last word to the customer: written for no account (customer_id NULL), so the
+    # cascade below leaves it, and its address and text are erased once it is sent
+    # (portal.mail.delivery). The customer's other messages go with the account.
+    enqueue(
+        "withdrawal_completed",
+        to=customer.email,
+        customer_id=None,
+        language=request_language() if actor == "self" else "ko",
+        name=customer.username or customer.name,
+    )
     db.session.flush()
     customer_id = customer.id
     db.session.expunge(customer)

@@ -1,0 +1,1 @@
+"""Mail: the transactional outbox, the message texts, and delivery (SMTP, console, folder)."""
