@@ -133,6 +133,11 @@ class Config:
         self.PORTAL_STEP2_MAX_FAILURES = _env_int("PORTAL_STEP2_MAX_FAILURES", 5)
         self.PORTAL_OTP_ENROL_SECONDS = _env_int("PORTAL_OTP_ENROL_SECONDS", 600)
         self.PORTAL_BANNER_CACHE_SECONDS = _env_int("PORTAL_BANNER_CACHE_SECONDS", 30)
+        # Rows one customer import may hold (flask customers import, the import screen):
+        # every row is kept until all are checked, and each is a bcrypt hash to write.
+        self.PORTAL_IMPORT_MAX_ROWS = _env_int("PORTAL_IMPORT_MAX_ROWS", 10_000)
+        if self.PORTAL_IMPORT_MAX_ROWS < 1:
+            raise ConfigError("PORTAL_IMPORT_MAX_ROWS must be 1 or more")
         self.PERMANENT_SESSION_LIFETIME = self.PORTAL_SESSION_ABSOLUTE_SECONDS
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
