@@ -320,7 +320,15 @@ def _libpq(url: URL) -> Iterator[tuple[str, dict[str, str]]]:
     deleted afterwards: the command line is public (``ps``), and PGPASSWORD is discouraged
     by PostgreSQL's documentation for the same reason on some systems.
     """
-    conninfo = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # Built anew: URL.set(password=None) leaves the password in place (None means "keep").
+    conninfo = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    ).render_as_string(hide_password=False)
     env = dict(os.environ)
     if not url.password:
         yield conninfo, env
