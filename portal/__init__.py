@@ -39,6 +39,7 @@ def create_app(config: object = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions, the database pragmas, logging, headers and templates."""
     from portal import database, models, templating  # noqa: F401 - models: full metadata
+    from portal.audit import access
     from portal.auth.sessions import load_user_from_session
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.logs import configure_logging
@@ -53,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.configure_engines(app)
     database.register_request_transaction(app)
+    access.install()
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -82,6 +84,11 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     from portal.account import bp as account_bp
     from portal.account import views as _account_views  # noqa: F401 - attaches routes
+    from portal.admin import bp as admin_bp
+    from portal.admin import customer_views as _admin_customer_views  # noqa: F401
+    from portal.admin import office_views as _admin_office_views  # noqa: F401
+    from portal.admin import queue_views as _admin_queue_views  # noqa: F401
+    from portal.admin import views as _admin_views  # noqa: F401
     from portal.auth import bp as auth_bp
     from portal.auth import views as _auth_views  # noqa: F401
     from portal.billing import bp as billing_bp
@@ -99,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(billing_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(withdrawal_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portal.admin import cli as admin_commands
+from portal.audit import cli as audit_commands
 from portal.backup import cli as backup_commands
 from portal.billing import cli as billing_commands
 from portal.cli_support import fail, print_card
@@ -53,3 +54,4 @@ def register(app: Flask) -> None:
     withdrawal_commands.register(app)
     retention_commands.register(app)
     backup_commands.register(app)
+    audit_commands.register(app)

@@ -71,6 +71,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict | None = None
 
     SESSION_COOKIE_NAME = "portal_session"
+    # Staff sign in with their own cookie and session table: a customer's session opens
+    # nothing under /admin, and signing out of one never touches the other.
+    PORTAL_STAFF_COOKIE_NAME = "portal_staff"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -138,6 +141,17 @@ class Config:
         self.PORTAL_IMPORT_MAX_ROWS = _env_int("PORTAL_IMPORT_MAX_ROWS", 10_000)
         if self.PORTAL_IMPORT_MAX_ROWS < 1:
             raise ConfigError("PORTAL_IMPORT_MAX_ROWS must be 1 or more")
+        # Staff (PRODUCT.md §7): a shorter idle timeout than customers', a working day at
+        # most, passwords renewed every 90 days and none of the last five again.
+        self.PORTAL_STAFF_IDLE_SECONDS = _env_int("PORTAL_STAFF_IDLE_SECONDS", 900)
+        self.PORTAL_STAFF_ABSOLUTE_SECONDS = _env_int("PORTAL_STAFF_ABSOLUTE_SECONDS", 28800)
+        self.PORTAL_STAFF_PASSWORD_DAYS = _env_int("PORTAL_STAFF_PASSWORD_DAYS", 90)
+        self.PORTAL_STAFF_PASSWORD_HISTORY = _env_int("PORTAL_STAFF_PASSWORD_HISTORY", 5)
+        # The monthly access review flags a staff member who looked at more customers than
+        # this in one day.
+        self.PORTAL_ACCESS_REVIEW_DAILY_CUSTOMERS = _env_int(
+            "PORTAL_ACCESS_REVIEW_DAILY_CUSTOMERS", 50
+        )
         self.PERMANENT_SESSION_LIFETIME = self.PORTAL_SESSION_ABSOLUTE_SECONDS
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
@@ -184,6 +198,7 @@ class ProductionConfig(Config):
     # The __Host- prefix makes browsers keep the cookie only if it is Secure, for Path=/ and
     # without Domain: no other subdomain, and no plain-http page, can plant or overwrite it.
     SESSION_COOKIE_NAME = "__Host-portal_session"
+    PORTAL_STAFF_COOKIE_NAME = "__Host-portal_staff"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

@@ -1,8 +1,8 @@
 """Import every model module so the metadata is complete (migrations, tests)."""
 
 from portal.account.models import Disclosure, Inquiry
-from portal.admin.models import Staff
-from portal.audit.models import SecurityEvent
+from portal.admin.models import Staff, StaffPasswordHistory, StaffPendingLogin, StaffSession
+from portal.audit.models import AccessChain, AccessRecord, AccessReview, RoleChange, SecurityEvent
 from portal.auth.models import (
     CardUsedPair,
     OtpCredential,
@@ -24,6 +24,9 @@ from portal.retention.models import PurgeRun, RetainedRecord
 from portal.withdrawal.models import RightsRequest, WithdrawalRequest
 
 __all__ = [
+    "AccessChain",
+    "AccessRecord",
+    "AccessReview",
     "CardUsedPair",
     "CorrectionNotice",
     "CorrectionRequest",
@@ -44,10 +47,14 @@ __all__ = [
     "RecoveryCode",
     "RetainedRecord",
     "RightsRequest",
+    "RoleChange",
     "SecurityCard",
     "SecurityEvent",
     "ServiceLine",
     "Staff",
+    "StaffPasswordHistory",
+    "StaffPendingLogin",
+    "StaffSession",
     "UserSession",
     "WithdrawalRequest",
 ]

@@ -9,15 +9,12 @@ password or wrong: the lock tells a guesser nothing about the password.
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
-
-from flask import current_app
-from sqlalchemy import or_, select
+from collections.abc import Callable
+from datetime import datetime
 
 from portal.audit.services import record_event
 from portal.auth import messages as m
-from portal.auth.attempts import charge, conditional_update
+from portal.auth.attempts import Counter
 from portal.auth.errors import AccountLocked, PasswordRejected, ReauthFailed
 from portal.auth.passwords import check_password, dummy_check, password_problems
 from portal.auth.sessions import end_other_sessions
@@ -25,63 +22,73 @@ from portal.customers.models import Customer
 from portal.dbtypes import utcnow
 from portal.extensions import db
 
+CUSTOMER_PASSWORD = Counter(
+    Customer.id,
+    Customer.failed_logins,
+    Customer.locked_until,
+    "PORTAL_LOGIN_MAX_FAILURES",
+    "PORTAL_LOCKOUT_SECONDS",
+)
 
-def _unlocked(now: datetime):
-    return or_(Customer.locked_until.is_(None), Customer.locked_until <= now)
 
-
-def check_password_counted(customer: Customer, password: str, *, now: datetime, event: str) -> bool:
-    """Check a password against the lockout (sign-in, re-auth and password change alike, so
-    the lockout cannot be dodged by guessing through another form). True when it is right.
+def counted_password_check(
+    counter: Counter,
+    row_id: int,
+    stored_hash: str,
+    password: str,
+    *,
+    now: datetime,
+    on_failure: Callable[[str], object],
+    on_lock: Callable[[], object],
+) -> bool:
+    """Check a password against a lockout counter (customers' and staff's alike). True when
+    it is right; ``on_failure(detail)`` and ``on_lock()`` record what happened.
 
     The attempt is charged (and committed) before bcrypt runs (see :mod:`portal.auth.attempts`):
-    parallel guesses each take a number, and only the first ``PORTAL_LOGIN_MAX_FAILURES``
-    of a lockout period are ever compared.
+    parallel guesses each take a number, and only the first ``limit`` of a lockout period are
+    ever compared.
 
     :raises AccountLocked: locked before, by this attempt, or by a parallel one.
     """
-    cfg = current_app.config
-    limit = cfg["PORTAL_LOGIN_MAX_FAILURES"]
-    customer_id, stored_hash = customer.id, customer.password_hash
-    failures = charge(Customer.failed_logins, Customer.id == customer_id, _unlocked(now))
-    if failures is None or failures > limit:
-        if failures is not None:
-            _lock_account(customer_id, now)  # reached the limit in parallel: lock now
+    failures = counter.charge(row_id, now)
+    if failures is None or failures > counter.limit:
+        if failures is not None and counter.lock(row_id, now):
+            on_lock()  # reached the limit in parallel: this request closed it
         # The same bcrypt work as a real check: the answer's timing says nothing either.
         dummy_check()
-        record_event(event, customer_id=customer_id, detail="locked")
-        raise AccountLocked(_lock_seconds_left(customer_id, now))
+        on_failure("locked")
+        raise AccountLocked(max(counter.seconds_left(row_id, now), 1))
     if check_password(password or "", stored_hash):
         # Charged within the limit and right: it passes even if guesses charged past the
-        # limit locked the account meanwhile (the lock stops those, and stays). The count
-        # restarts only on an open account, so a lock's bookkeeping is left alone.
-        conditional_update(Customer, Customer.id == customer_id, _unlocked(now), failed_logins=0)
+        # limit locked the row meanwhile (the lock stops those, and stays). The count
+        # restarts only on an open row, so a lock's bookkeeping is left alone.
+        counter.reset(row_id, now)
         return True
-    record_event(event, customer_id=customer_id, detail=f"password failures={failures}")
-    if failures >= limit:
-        _lock_account(customer_id, now)
-        raise AccountLocked(cfg["PORTAL_LOCKOUT_SECONDS"])
+    on_failure(f"password failures={failures}")
+    if failures >= counter.limit:
+        # Only the request that closes an open row records the lock (one event, not forty).
+        if counter.lock(row_id, now):
+            on_lock()
+        raise AccountLocked(counter.lock_seconds)
     return False
 
 
-def _lock_account(customer_id: int, now: datetime) -> None:
-    seconds = current_app.config["PORTAL_LOCKOUT_SECONDS"]
-    # Only the request that closes an open account records the lock (one event, not forty).
-    if conditional_update(
-        Customer,
-        Customer.id == customer_id,
-        _unlocked(now),
-        failed_logins=0,
-        locked_until=now + timedelta(seconds=seconds),
-    ):
-        record_event("account_locked", customer_id=customer_id)
+def check_password_counted(customer: Customer, password: str, *, now: datetime, event: str) -> bool:
+    """Check a customer's password against the lockout (sign-in, re-auth and password change
+    alike, so the lockout cannot be dodged by guessing through another form).
 
-
-def _lock_seconds_left(customer_id: int, now: datetime) -> int:
-    until = db.session.scalar(select(Customer.locked_until).where(Customer.id == customer_id))
-    if until is None or until <= now:
-        return 1
-    return math.ceil((until - now).total_seconds())
+    :raises AccountLocked: see :func:`counted_password_check`.
+    """
+    customer_id = customer.id
+    return counted_password_check(
+        CUSTOMER_PASSWORD,
+        customer_id,
+        customer.password_hash,
+        password,
+        now=now,
+        on_failure=lambda detail: record_event(event, customer_id=customer_id, detail=detail),
+        on_lock=lambda: record_event("account_locked", customer_id=customer_id),
+    )
 
 
 def check_signed_in_password(

@@ -12,8 +12,9 @@ import segno
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
-from portal.auth.attempts import charge, conditional_update
+from portal.auth.attempts import Counter, conditional_update
 from portal.auth.errors import OtpLocked, OtpNotEnrolled, OtpReplay, WrongOtp, WrongRecoveryCode
 from portal.auth.models import OtpCredential, RecoveryCode
 from portal.customers.models import Customer
@@ -121,6 +122,15 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return found
 
 
+OTP_FAILURES = Counter(
+    OtpCredential.id,
+    OtpCredential.failed_attempts,
+    OtpCredential.locked_until,
+    "PORTAL_OTP_MAX_FAILURES",
+    "PORTAL_OTP_LOCK_SECONDS",
+)
+
+
 def lock_seconds_left(credential: OtpCredential | None, now: datetime | None = None) -> int:
     """Seconds until a locked OTP opens again (0 when not locked)."""
     now = now or utcnow()
@@ -129,52 +139,67 @@ def lock_seconds_left(credential: OtpCredential | None, now: datetime | None = N
     return int((credential.locked_until - now).total_seconds()) + 1
 
 
-def _not_locked(credential: OtpCredential, now: datetime) -> tuple:
-    return (
-        OtpCredential.id == credential.id,
-        or_(OtpCredential.locked_until.is_(None), OtpCredential.locked_until <= now),
-    )
-
-
-def _charge(credential: OtpCredential, now: datetime) -> int:
+def charge_attempt(counter: Counter, row_id: int, now: datetime) -> int:
     """Charge one attempt before comparing (see :mod:`portal.auth.attempts`).
 
     :raises OtpLocked: locked now, or the limit was reached by parallel attempts.
     """
-    failures = charge(OtpCredential.failed_attempts, *_not_locked(credential, now))
+    failures = counter.charge(row_id, now)
     if failures is None:
-        db.session.refresh(credential)
-        raise OtpLocked(max(lock_seconds_left(credential, now), 1))
-    if failures > current_app.config["PORTAL_OTP_MAX_FAILURES"]:
-        _lock(credential, now)
+        raise OtpLocked(max(counter.seconds_left(row_id, now), 1))
+    if failures > counter.limit:
+        lock(counter, row_id, now)
     return failures
 
 
-def _fail(credential: OtpCredential, failures: int, now: datetime) -> NoReturn:
+def fail(counter: Counter, row_id: int, failures: int, now: datetime) -> NoReturn:
     """A charged attempt turned out wrong: lock at the limit, else say how many so far."""
-    limit = current_app.config["PORTAL_OTP_MAX_FAILURES"]
-    if failures >= limit:
-        _lock(credential, now)
-    raise WrongOtp(failures, limit)
+    if failures >= counter.limit:
+        lock(counter, row_id, now)
+    raise WrongOtp(failures, counter.limit)
 
 
-def _lock(credential: OtpCredential, now: datetime) -> NoReturn:
-    seconds = current_app.config["PORTAL_OTP_LOCK_SECONDS"]
+def lock(counter: Counter, row_id: int, now: datetime) -> NoReturn:
     # Only the request that moves the lock from open to closed reports it (one event).
-    just_locked = conditional_update(
-        OtpCredential,
-        *_not_locked(credential, now),
-        failed_attempts=0,
-        locked_until=now + timedelta(seconds=seconds),
-    )
-    raise OtpLocked(seconds, just_locked=just_locked)
+    just_locked = counter.lock(row_id, now)
+    raise OtpLocked(counter.lock_seconds, just_locked=just_locked)
+
+
+def accept_code(
+    counter: Counter,
+    last_step: InstrumentedAttribute[int | None],
+    row_id: int,
+    secret: str,
+    code: str,
+    now: datetime,
+) -> None:
+    """Charge, compare and consume one TOTP code (customers' and staff's alike).
+
+    A replayed code is counted like a wrong one: it was charged before the comparison, and
+    someone sending a code that was already used is not the person typing a fresh one.
+
+    :raises OtpLocked, OtpReplay, WrongOtp: see :func:`verify_otp`.
+    """
+    failures = charge_attempt(counter, row_id, now)
+    step = _matching_step(secret, code, now)
+    if step is None:
+        fail(counter, row_id, failures, now)
+    # Consume the step: a later step than any accepted before, decided by the database so
+    # that of several parallel requests with the same code exactly one wins. Not conditional
+    # on the lock: this attempt was charged within the limit, one of the few that may be
+    # compared at all; a lock set meanwhile by attempts charged past the limit stops those.
+    if not conditional_update(
+        counter.key.class_,
+        counter.key == row_id,
+        or_(last_step.is_(None), last_step < step),
+        **{last_step.key: step, counter.failures.key: 0},
+    ):
+        raise OtpReplay()
+    db.session.flush()
 
 
 def verify_otp(credential: OtpCredential, code: str, *, now: datetime | None = None) -> None:
     """Accept ``code`` once for its time step; count failures and lock after the limit.
-
-    A replayed code is counted like a wrong one: it was charged before the comparison, and
-    someone sending a code that was already used is not the customer typing a fresh one.
 
     :raises OtpNotEnrolled: the credential is not confirmed.
     :raises OtpLocked: too many failures recently.
@@ -184,23 +209,9 @@ def verify_otp(credential: OtpCredential, code: str, *, now: datetime | None = N
     now = now or utcnow()
     if credential.confirmed_at is None or credential.secret_encrypted is None:
         raise OtpNotEnrolled()
-    failures = _charge(credential, now)
-    step = _matching_step(secret_of(credential), code, now)
-    if step is None:
-        _fail(credential, failures, now)
-    # Consume the step: a later step than any accepted before, decided by the database so
-    # that of several parallel requests with the same code exactly one wins. Not conditional
-    # on the lock: this attempt was charged within the limit, one of the few that may be
-    # compared at all; a lock set meanwhile by attempts charged past the limit stops those.
-    if not conditional_update(
-        OtpCredential,
-        OtpCredential.id == credential.id,
-        or_(OtpCredential.last_used_step.is_(None), OtpCredential.last_used_step < step),
-        last_used_step=step,
-        failed_attempts=0,
-    ):
-        raise OtpReplay()
-    db.session.flush()
+    accept_code(
+        OTP_FAILURES, OtpCredential.last_used_step, credential.id, secret_of(credential), code, now
+    )
 
 
 def confirm_enrolment(credential: OtpCredential, code: str, *, now: datetime | None = None) -> None:
@@ -213,10 +224,10 @@ def confirm_enrolment(credential: OtpCredential, code: str, *, now: datetime | N
     now = now or utcnow()
     if not _pending_is_fresh(credential, now):
         raise OtpNotEnrolled()
-    failures = _charge(credential, now)
+    failures = charge_attempt(OTP_FAILURES, credential.id, now)
     step = _matching_step(decrypt(credential.pending_secret_encrypted), code, now)
     if step is None:
-        _fail(credential, failures, now)
+        fail(OTP_FAILURES, credential.id, failures, now)
     credential.secret_encrypted = credential.pending_secret_encrypted
     credential.pending_secret_encrypted = None
     credential.pending_created_at = None
@@ -262,7 +273,7 @@ def use_recovery_code(customer: Customer, code: str, *, now: datetime | None = N
     credential = otp_credential(customer.id)
     if credential is None:
         raise WrongRecoveryCode()
-    failures = _charge(credential, now)
+    failures = charge_attempt(OTP_FAILURES, credential.id, now)
     # Marking it used is the check: of parallel requests with one code, one updates the row.
     if not conditional_update(
         RecoveryCode,
@@ -272,7 +283,7 @@ def use_recovery_code(customer: Customer, code: str, *, now: datetime | None = N
         used_at=now,
     ):
         if failures >= current_app.config["PORTAL_OTP_MAX_FAILURES"]:
-            _lock(credential, now)
+            lock(OTP_FAILURES, credential.id, now)
         raise WrongRecoveryCode()
     conditional_update(OtpCredential, OtpCredential.id == credential.id, failed_attempts=0)
     db.session.flush()

@@ -1,0 +1,19 @@
+"""User-facing messages of the back office, in Korean (the msgid) with English in the catalog."""
+
+from flask_babel import lazy_gettext as _l
+
+PASSWORD_REUSED = _l("최근에 쓴 비밀번호 5개는 다시 쓸 수 없습니다.")
+PASSWORD_EXPIRED = _l(
+    "비밀번호를 바꾼 지 90일이 지났거나 관리자가 정한 임시 비밀번호입니다. "
+    "새 비밀번호로 바꿔 주세요."
+)
+PASSWORD_CHANGED = _l("비밀번호를 바꿨습니다.")
+SIGNED_IN = _l("로그인되었습니다.")
+SIGNED_OUT = _l("로그아웃되었습니다.")
+SIGN_IN_FIRST = _l("직원 계정으로 로그인해 주세요.")
+SESSION_ENDED = _l("오래 사용하지 않아 로그아웃되었습니다. 다시 로그인해 주세요.")
+OTP_FORMAT = _l("OTP 번호 6자리를 입력해 주세요.")
+REAUTH_NEEDED = _l("이 작업은 비밀번호를 한 번 더 확인한 뒤에 할 수 있습니다.")
+REAUTH_DONE = _l("비밀번호를 확인했습니다. 하던 작업을 계속해 주세요.")
+FORBIDDEN = _l("이 화면은 담당 권한이 있는 직원만 쓸 수 있습니다. 접근 시도는 기록되었습니다.")
+CONFIRM_MISMATCH = _l("확인란에 대상 아이디를 정확히 입력해 주세요.")
