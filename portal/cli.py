@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from portal.admin import cli as admin_commands
 from portal.audit import cli as audit_commands
+from portal.backup import cli as backup_commands
 from portal.billing import cli as billing_commands
 from portal.cli_support import fail, print_card
 from portal.demo import DemoRefused, load_demo
@@ -53,5 +54,6 @@ def register(app: Flask) -> None:
     keys_commands.register(app)
     withdrawal_commands.register(app)
     retention_commands.register(app)
+    backup_commands.register(app)
     audit_commands.register(app)
     mail_commands.register(app)

@@ -140,6 +140,11 @@ class Config:
         self.PORTAL_STEP2_MAX_FAILURES = _env_int("PORTAL_STEP2_MAX_FAILURES", 5)
         self.PORTAL_OTP_ENROL_SECONDS = _env_int("PORTAL_OTP_ENROL_SECONDS", 600)
         self.PORTAL_BANNER_CACHE_SECONDS = _env_int("PORTAL_BANNER_CACHE_SECONDS", 30)
+        # Rows one customer import may hold (flask customers import, the import screen):
+        # every row is kept until all are checked, and each is a bcrypt hash to write.
+        self.PORTAL_IMPORT_MAX_ROWS = _env_int("PORTAL_IMPORT_MAX_ROWS", 10_000)
+        if self.PORTAL_IMPORT_MAX_ROWS < 1:
+            raise ConfigError("PORTAL_IMPORT_MAX_ROWS must be 1 or more")
         # Staff (PRODUCT.md §7): a shorter idle timeout than customers', a working day at
         # most, passwords renewed every 90 days and none of the last five again.
         self.PORTAL_STAFF_IDLE_SECONDS = _env_int("PORTAL_STAFF_IDLE_SECONDS", 900)

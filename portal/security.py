@@ -1,9 +1,10 @@
-"""Response headers, safe redirects, and the data-key crypto helpers."""
+"""Response headers, safe redirects, the data-key crypto helpers, and private files."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -167,3 +168,19 @@ __all__ = [
     "safe_next_url",
     "set_security_headers",
 ]
+
+
+def create_private_file(path: str | os.PathLike) -> int:
+    """Create ``path`` for writing, readable by its owner only (mode 0600); a file descriptor.
+
+    For files that hold personal data or secrets (backups, the one-time sheet of an import).
+    ``O_EXCL`` refuses a path that exists, a symbolic link included, so nothing is
+    overwritten and no link planted there redirects the write; the mode is set at creation,
+    so there is no moment when others could open the file.
+
+    :raises OSError: ``FileExistsError`` when the path exists, or the directory is unwritable.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    # The umask can only take bits away from 0600; set it exactly all the same.
+    os.fchmod(fd, 0o600)
+    return fd

@@ -28,6 +28,8 @@ LAYERS: list[set[str]] = [
         "errors",
         "pagination",
     },
+    # Infrastructure: copies the whole database by its URL, knowing no package's tables.
+    {"backup"},
     {"cli_support"},
     {"customers"},
     {"audit"},

@@ -24,6 +24,7 @@ from portal.account.corrections import (
 from portal.account.disclosures import record_disclosure
 from portal.account.errors import AccountError
 from portal.account.inquiries import answer_inquiry, unanswered_inquiries
+from portal.admin.customer_import import customers_import
 from portal.admin.services import StaffError, create_staff
 from portal.auth.registration import register_customer
 from portal.auth.services import reissue_card
@@ -45,6 +46,7 @@ staff_cli = AppGroup("staff", help="Staff accounts.")
 corrections_cli = AppGroup("corrections", help="Correction requests (정정 신청).")
 disclosures_cli = AppGroup("disclosures", help="Third-party disclosures (제3자 제공).")
 inquiries_cli = AppGroup("inquiries", help="Customer inquiries (문의·민원).")
+customers_cli.add_command(customers_import)
 
 
 @customers_cli.command("create")

@@ -136,3 +136,66 @@ class ResetLinkInvalid(AuthError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"reset link {reason}")
         self.reason = reason
+
+
+class ImportRefused(Exception):
+    """A customer import file refused as a whole, before any row is looked at for its data
+    (its header, its size, its encoding); ``line`` is where it was found (the header is 1).
+    Rows with bad data are not refused this way: they are reported one by one."""
+
+    def __init__(self, line: int = 1) -> None:
+        super().__init__(f"line {line}")
+        self.line = line
+
+
+class ImportColumns(ImportRefused):
+    """The header names unknown or repeated columns, or lacks required ones."""
+
+    def __init__(
+        self,
+        *,
+        missing: list[str],
+        unknown: list[str],
+        repeated: list[str],
+        passwords: bool,
+        allowed: list[str],
+    ) -> None:
+        super().__init__(1)
+        self.allowed = allowed
+        self.missing = missing
+        self.unknown = unknown
+        self.repeated = repeated
+        # A password column is refused with its own reason: imported customers get a
+        # temporary password made here, never one typed into a spreadsheet.
+        self.passwords = passwords
+
+
+class ImportEmpty(ImportRefused):
+    """No header, or a header and no row."""
+
+
+class ImportTooLarge(ImportRefused):
+    """More rows than PORTAL_IMPORT_MAX_ROWS, or a line longer than any form could need."""
+
+    def __init__(self, line: int, *, limit: int, rows: bool) -> None:
+        super().__init__(line)
+        self.limit = limit
+        self.rows = rows
+
+
+class ImportNotUtf8(ImportRefused):
+    """A line is not UTF-8 (Korean Excel saves CP949 unless told "CSV UTF-8")."""
+
+
+class ImportMalformed(ImportRefused):
+    """The CSV itself cannot be read (an unclosed quote, a cell over the csv module's limit)."""
+
+
+class ImportConflict(Exception):
+    """While the import was writing, another registration took the login ID of row ``line``.
+    The rows written so far are in the session: the caller rolls back."""
+
+    def __init__(self, line: int, login_id: str) -> None:
+        super().__init__(f"line {line}: {login_id}")
+        self.line = line
+        self.login_id = login_id

@@ -133,3 +133,61 @@ _FIXED = {
     e.MethodUnavailable: METHOD_UNAVAILABLE,
     e.EmailMalformed: EMAIL_MALFORMED,
 }
+
+
+# Customer import (``flask customers import`` and the back office's import screen).
+IMPORT_ROW = _l("%(line)s행: %(message)s")
+IMPORT_NOTHING_WRITTEN = _l("잘못된 행이 %(count)s개 있어 아무것도 가져오지 않았습니다.")
+IMPORT_LOGIN_ID_REPEATED = _l("아이디가 %(line)s행과 겹칩니다.")
+IMPORT_CELLS = _l("칸이 %(count)s개입니다. 머리글처럼 %(expected)s개여야 합니다.")
+IMPORT_COLUMNS_MISSING = _l("머리글(1행)에 필요한 열이 없습니다: %(columns)s")
+IMPORT_COLUMNS_UNKNOWN = _l(
+    "머리글(1행)에 알 수 없는 열이 있습니다: %(columns)s (쓸 수 있는 열: %(allowed)s)"
+)
+IMPORT_COLUMNS_REPEATED = _l("머리글(1행)에 같은 열이 두 번 있습니다: %(columns)s")
+IMPORT_PASSWORD_COLUMN = _l(
+    "비밀번호 열은 받지 않습니다. 가져온 회원마다 임시 비밀번호를 새로 만들어 한 번만 보여 줍니다."
+)
+IMPORT_EMPTY = _l("가져올 행이 없습니다.")
+IMPORT_TOO_MANY_ROWS = _l(
+    "%(line)s행: 한 번에 %(limit)s행까지 가져올 수 있습니다. 파일을 나누어 주세요."
+)
+IMPORT_LINE_TOO_LONG = _l("%(line)s행: 줄이 너무 깁니다(%(limit)s바이트 초과).")
+IMPORT_NOT_UTF8 = _l(
+    "%(line)s행: UTF-8 텍스트가 아닙니다. Excel에서는 'CSV UTF-8(쉼표로 분리)'로 저장해 주세요."
+)
+IMPORT_MALFORMED = _l(
+    "%(line)s행: CSV 형식이 올바르지 않습니다(닫히지 않은 따옴표, 너무 긴 칸 등)."
+)
+IMPORT_CONFLICT = _l(
+    "%(line)s행: 가져오는 동안 다른 등록과 겹쳤습니다(아이디 %(login_id)s). "
+    "아무것도 가져오지 않았습니다. 다시 실행해 주세요."
+)
+
+
+def import_refusal(exc: e.ImportRefused) -> str:
+    """One line saying why an import file was refused as a whole (commands and screens)."""
+    if isinstance(exc, e.ImportColumns):
+        parts = []
+        if exc.passwords:
+            parts.append(str(IMPORT_PASSWORD_COLUMN))
+        if exc.missing:
+            parts.append(str(IMPORT_COLUMNS_MISSING % {"columns": ", ".join(exc.missing)}))
+        if exc.unknown:
+            parts.append(
+                str(
+                    IMPORT_COLUMNS_UNKNOWN
+                    % {"columns": ", ".join(exc.unknown), "allowed": ", ".join(exc.allowed)}
+                )
+            )
+        if exc.repeated:
+            parts.append(str(IMPORT_COLUMNS_REPEATED % {"columns": ", ".join(exc.repeated)}))
+        return " ".join(parts)
+    if isinstance(exc, e.ImportTooLarge):
+        message = IMPORT_TOO_MANY_ROWS if exc.rows else IMPORT_LINE_TOO_LONG
+        return str(message % {"line": exc.line, "limit": f"{exc.limit:,}"})
+    if isinstance(exc, e.ImportNotUtf8):
+        return str(IMPORT_NOT_UTF8 % {"line": exc.line})
+    if isinstance(exc, e.ImportMalformed):
+        return str(IMPORT_MALFORMED % {"line": exc.line})
+    return str(IMPORT_EMPTY)

@@ -1,0 +1,488 @@
+"""Backups of the whole database, and restoring one (``flask backup create|restore``).
+
+SQLite: SQLite's online backup API, the whole file in one step. That step runs under one
+read transaction, so the copy is the database as of one commit; in WAL mode the app's
+writers carry on meanwhile (readers never block the writer). PostgreSQL: ``pg_dump -Fc``,
+which reads everything in one repeatable-read snapshot, likewise consistent while the app
+writes; ``pg_restore`` puts it back.
+
+Every backup is checked after writing, before it takes its name: SQLite's
+``PRAGMA integrity_check`` must say ``ok``; a dump must be read through to its end by
+``pg_restore``. Both must hold the ``alembic_version`` table, which says the file is this
+portal's database and at which migration. A file that fails is deleted, never left under
+the name an operator would trust. Restore checks the file the same way first, and a
+refused file leaves the target untouched.
+
+Backups hold every customer's personal data. They are created readable by their owner only
+(0600) and never over an existing file; encrypted columns stay encrypted, and the data keys
+(``PORTAL_DATA_KEYS``) are *not* in the backup: keep them apart, since a restore is useless
+without them and a backup with them would open everything. The database password never
+goes on a command line (where ``ps`` shows it): it goes to ``pg_dump``/``pg_restore``
+through a temporary password file of mode 0600.
+
+Foundation only: this module sees a database URL, never the portal's models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+
+from portal.backup.errors import (
+    BackupExists,
+    BackupInvalid,
+    TargetNotEmpty,
+    ToolFailed,
+    ToolMissing,
+    UnsupportedDatabase,
+)
+from portal.security import create_private_file
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PGDUMP_MAGIC = b"PGDMP"
+# pg_restore --list names the alembic table's data as "TABLE DATA <schema> alembic_version".
+_ALEMBIC_IN_TOC = re.compile(r"\bTABLE DATA \S+ alembic_version\b")
+# PostgreSQL's tables, not the application's.
+_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
+
+
+@dataclass
+class BackupInfo:
+    """A backup file that passed its check: where, which engine, its size and SHA-256 (to
+    compare copies), and the migration it is at (SQLite; None for a dump, read on restore)."""
+
+    path: str
+    engine: str
+    size: int
+    sha256: str
+    schema_revision: str | None = None
+
+
+def engine_of(url: str | URL) -> str:
+    """``sqlite`` or ``postgresql``.
+
+    :raises UnsupportedDatabase: any other database, or SQLite in memory.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        _sqlite_path(parsed)
+        return "sqlite"
+    if backend == "postgresql":
+        return "postgresql"
+    raise UnsupportedDatabase(backend)
+
+
+def create_backup(url: str | URL, path: str | os.PathLike) -> BackupInfo:
+    """Write a backup of the database at ``url`` to ``path`` (a new file, mode 0600), check
+    it, and only then give it its name.
+
+    :raises BackupExists: ``path`` exists.
+    :raises BackupInvalid: the written copy failed its check (it is deleted).
+    :raises ToolMissing, ToolFailed: PostgreSQL's ``pg_dump`` is missing or failed.
+    :raises UnsupportedDatabase: not a SQLite file or PostgreSQL.
+    """
+    path = os.fspath(path)
+    kind = engine_of(url)
+    if os.path.lexists(path):
+        raise BackupExists(path)
+    partial = f"{path}.partial-{secrets.token_hex(4)}"
+    os.close(create_private_file(partial))
+    try:
+        if kind == "sqlite":
+            revision = _sqlite_dump(make_url(url), partial, shown=path)
+        else:
+            _pg_dump(make_url(url), partial)
+            _pg_check(partial, shown=path)
+            # Read beside the dump, not from it (restoring it is the only way in); a
+            # migration does not run during a backup.
+            revision = _pg_revision(make_url(url))
+        _fsync(partial)
+        try:
+            # A hard link never replaces an existing file (os.replace would): a file
+            # that appeared at ``path`` meanwhile is kept, and this backup refused.
+            os.link(partial, path)
+        except FileExistsError:
+            raise BackupExists(path) from None
+    finally:
+        _remove(partial)
+    _fsync_dir(path)
+    return _info(path, kind, revision)
+
+
+def verify_backup(path: str | os.PathLike, engine: str) -> BackupInfo:
+    """Check a backup file for ``engine`` (``sqlite`` or ``postgresql``) without restoring.
+
+    :raises BackupInvalid: unreadable, truncated, corrupt, the other engine's, or not this
+        portal's database.
+    """
+    path = os.fspath(path)
+    revision = _sqlite_check(path) if engine == "sqlite" else _pg_check(path)
+    return _info(path, engine, revision)
+
+
+def restore_backup(url: str | URL, path: str | os.PathLike, *, force: bool = False) -> BackupInfo:
+    """Replace the database at ``url`` with the backup at ``path``.
+
+    The file is checked first; a database that holds any table is replaced only with
+    ``force``. Run it with the app stopped: the portal's own sessions, counters and
+    pending sign-ins are in the database, and requests served during the restore would act
+    on a database that is being replaced under them.
+
+    :raises BackupInvalid: the file failed its check; the target was not touched.
+    :raises TargetNotEmpty: the target holds tables and ``force`` is False.
+    :raises ToolMissing, ToolFailed: ``pg_restore`` is missing or failed (a PostgreSQL
+        restore runs in one transaction: a failure leaves the target as it was).
+    :raises UnsupportedDatabase: not a SQLite file or PostgreSQL.
+    """
+    path = os.fspath(path)
+    kind = engine_of(url)
+    parsed = make_url(url)
+    if kind == "sqlite":
+        _sqlite_check(path)
+        target = _sqlite_path(parsed)
+        tables = _sqlite_tables(target)
+        if tables and not force:
+            raise TargetNotEmpty(target, tables)
+        revision = _sqlite_restore(path, target)
+    else:
+        _pg_check(path)
+        tables = _pg_tables(parsed)
+        if tables and not force:
+            raise TargetNotEmpty(parsed.database or "", tables)
+        _pg_restore(parsed, path, clean=bool(tables))
+        revision = _pg_revision(parsed)
+    return _info(path, kind, revision)
+
+
+# --- SQLite ---------------------------------------------------------------------------
+
+
+def _sqlite_path(url: URL) -> str:
+    database = url.database or ""
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        raise UnsupportedDatabase("sqlite in memory")
+    return database
+
+
+def _uri(path: str, mode: str) -> str:
+    # A URI, so that mode=ro / mode=rw never create a missing file as plain connect() would.
+    return f"{Path(path).resolve().as_uri()}?mode={mode}"
+
+
+def _sqlite_dump(url: URL, partial: str, *, shown: str) -> str:
+    source = _sqlite_path(url)
+    if not os.path.isfile(source):
+        raise UnsupportedDatabase(f"no SQLite database at {source}")
+    src = sqlite3.connect(_uri(source, "rw"), uri=True, timeout=30)
+    dst = sqlite3.connect(partial)
+    try:
+        # pages=-1: the whole database in one step, under one read transaction: one
+        # consistent commit however busy the app is. (Step by step, a write by another
+        # connection between steps would restart the copy, which a busy app could do
+        # for ever.)
+        src.backup(dst, pages=-1)
+        # A backup is one self-contained file: no -wal beside it to lose when it is copied.
+        dst.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        dst.close()
+        src.close()
+    return _sqlite_check(partial, shown=shown)
+
+
+def _sqlite_check(path: str, *, shown: str | None = None) -> str:
+    """The file's migration revision, once it proved a whole, sound portal database."""
+    shown = shown or path
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise BackupInvalid(shown, f"cannot read it ({exc.strerror})") from None
+    if header.startswith(PGDUMP_MAGIC):
+        raise BackupInvalid(shown, "a PostgreSQL backup (pg_dump), not a SQLite one")
+    if not header.startswith(SQLITE_MAGIC) or len(header) < 100:
+        raise BackupInvalid(shown, "not a SQLite database, or cut off in its header")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count in the header is trusted by SQLite only while the change counter
+    # matches its "valid-for" copy; then a shorter file lost its tail (a copy cut short).
+    if header[24:28] == header[92:96] and size < pages * page_size:
+        raise BackupInvalid(shown, f"truncated ({size} of {pages * page_size} bytes)")
+    try:
+        conn = sqlite3.connect(_uri(path, "ro"), uri=True)
+        try:
+            problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            if problems != ["ok"]:
+                raise BackupInvalid(shown, f"integrity check failed: {problems[0][:200]}")
+            has_alembic = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                "AND name = 'alembic_version'"
+            ).fetchone()[0]
+            revision = (
+                conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                if has_alembic
+                else None
+            )
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupInvalid(shown, f"corrupt ({exc})") from None
+    if revision is None:
+        raise BackupInvalid(shown, "not a portal database (no alembic_version)")
+    return revision[0]
+
+
+def _sqlite_tables(path: str) -> int:
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return 0
+    try:
+        conn = sqlite3.connect(_uri(path, "rw"), uri=True, timeout=30)
+        try:
+            return conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        raise UnsupportedDatabase(f"{path} is not a SQLite database") from None
+
+
+def _sqlite_restore(backup: str, target: str) -> str:
+    if not os.path.exists(target):
+        os.close(create_private_file(target))  # personal data: owner only, like the backup
+    src = sqlite3.connect(_uri(backup, "ro"), uri=True)
+    dst = sqlite3.connect(target, timeout=30)
+    try:
+        # The backup API again, into the live file (never a file copy over it): SQLite
+        # writes it in one transaction under its own locks, so the target is either the
+        # old database or the whole new one, and its -wal/-shm stay consistent with it.
+        src.backup(dst, pages=-1)
+        dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        dst.close()
+        src.close()
+    conn = sqlite3.connect(target, timeout=30)
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    finally:
+        conn.close()
+    if problems != ["ok"]:
+        raise BackupInvalid(target, f"integrity check after restore failed: {problems[0][:200]}")
+    return revision[0]
+
+
+# --- PostgreSQL -----------------------------------------------------------------------
+
+
+def pg_tool(name: str) -> str:
+    """The path of ``pg_dump`` or ``pg_restore``: on PATH, else Debian's newest
+    /usr/lib/postgresql/<version>/bin (where the server packages put them off PATH).
+
+    :raises ToolMissing: neither.
+    """
+    found = shutil.which(name)
+    if found:
+        return found
+
+    def version(candidate: str) -> tuple[int, ...]:
+        part = Path(candidate).parent.parent.name
+        return tuple(int(n) for n in re.findall(r"\d+", part))
+
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=version)
+    if candidates:
+        return candidates[-1]
+    raise ToolMissing(name)
+
+
+@contextlib.contextmanager
+def _libpq(url: URL) -> Iterator[tuple[str, dict[str, str]]]:
+    """(connection URI without the password, environment for the pg_* tools).
+
+    The password goes to a password file of mode 0600 in a private temporary directory,
+    deleted afterwards: the command line is public (``ps``), and PGPASSWORD is discouraged
+    by PostgreSQL's documentation for the same reason on some systems.
+    """
+    # Built anew: URL.set(password=None) leaves the password in place (None means "keep").
+    conninfo = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    ).render_as_string(hide_password=False)
+    env = dict(os.environ)
+    if not url.password:
+        yield conninfo, env
+        return
+    with tempfile.TemporaryDirectory(prefix="portal-pg-") as folder:
+        passfile = os.path.join(folder, "pgpass")
+        escaped = str(url.password).replace("\\", "\\\\").replace(":", "\\:")
+        with os.fdopen(create_private_file(passfile), "w", encoding="utf-8") as fh:
+            fh.write(f"*:*:*:*:{escaped}\n")
+        env["PGPASSFILE"] = passfile
+        env.pop("PGPASSWORD", None)
+        yield conninfo, env
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    # A list, no shell: nothing in it is parsed by one. File arguments are made absolute
+    # by the callers, so that a name starting with "-" is never read as an option.
+    try:
+        return subprocess.run(  # noqa: S603
+            args, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
+        )
+    except OSError as exc:
+        raise ToolFailed(Path(args[0]).name, exc.strerror or str(exc)) from None
+
+
+def _last_error(stderr: bytes) -> str:
+    lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "error" in ln.lower() or "fatal" in ln.lower()] or lines
+    line = errors[-1] if errors else "no message"
+    return re.sub(r"^pg_\w+: (error: )?", "", line.strip())[:300]
+
+
+def _pg_dump(url: URL, partial: str) -> None:
+    tool = pg_tool("pg_dump")
+    with _libpq(url) as (conninfo, env):
+        # --file: pg_dump truncates the 0600 file made for it (the mode stays) and, the
+        # file being seekable, records where each table's data starts.
+        done = _run(
+            [tool, "--format=custom", "--no-password", f"--file={partial}", f"--dbname={conninfo}"],
+            env,
+        )
+    if done.returncode != 0:
+        raise ToolFailed("pg_dump", _last_error(done.stderr))
+
+
+def _pg_check(path: str, *, shown: str | None = None) -> None:
+    """A dump whose table of contents names alembic_version and which reads to its end."""
+    shown = shown or path
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise BackupInvalid(shown, f"cannot read it ({exc.strerror})") from None
+    if head.startswith(SQLITE_MAGIC):
+        raise BackupInvalid(shown, "a SQLite backup, not a PostgreSQL one")
+    if not head.startswith(PGDUMP_MAGIC):
+        raise BackupInvalid(shown, "not a pg_dump custom-format file")
+    tool = pg_tool("pg_restore")
+    env = dict(os.environ)
+    path = os.path.abspath(path)
+    listed = _run([tool, "--list", path], env)
+    if listed.returncode != 0:
+        raise BackupInvalid(shown, f"unreadable ({_last_error(listed.stderr)})")
+    if not _ALEMBIC_IN_TOC.search(listed.stdout.decode("utf-8", "replace")):
+        raise BackupInvalid(shown, "not a portal database (no alembic_version)")
+    # The list is only the table of contents at the front of the file: reading every data
+    # block (into nothing) is what finds a file cut short or damaged further on.
+    read = _run([tool, f"--file={os.devnull}", path], env)
+    if read.returncode != 0:
+        raise BackupInvalid(shown, f"truncated or corrupt ({_last_error(read.stderr)})")
+
+
+def _pg_tables(url: URL) -> int:
+    engine = create_engine(url.set(drivername="postgresql+psycopg"))
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_catalog.pg_tables "
+                    "WHERE schemaname <> ALL(:system) AND schemaname NOT LIKE 'pg_temp%'"
+                ),
+                {"system": list(_SYSTEM_SCHEMAS)},
+            )
+    finally:
+        engine.dispose()
+
+
+def _pg_revision(url: URL) -> str | None:
+    engine = create_engine(url.set(drivername="postgresql+psycopg"))
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        engine.dispose()
+
+
+def _pg_restore(url: URL, path: str, *, clean: bool) -> None:
+    tool = pg_tool("pg_restore")
+    # One transaction, stopping at the first error: a failure leaves the target as it was.
+    # Owners and grants are left out: the restoring role owns what it restores, which is
+    # what a restore into another server or role needs. --clean (only with --force, onto
+    # a database that holds tables) drops each object of the backup before recreating it.
+    args = [
+        tool,
+        "--single-transaction",
+        "--exit-on-error",
+        "--no-owner",
+        "--no-privileges",
+        "--no-password",
+    ]
+    if clean:
+        args += ["--clean", "--if-exists"]
+    with _libpq(url) as (conninfo, env):
+        done = _run([*args, f"--dbname={conninfo}", os.path.abspath(path)], env)
+    if done.returncode != 0:
+        raise ToolFailed("pg_restore", _last_error(done.stderr))
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def _info(path: str, kind: str, revision: str | None) -> BackupInfo:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return BackupInfo(
+        path=path,
+        engine=kind,
+        size=os.path.getsize(path),
+        sha256=digest.hexdigest(),
+        schema_revision=revision,
+    )
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: str) -> None:
+    # The new name is on disk too, not only the bytes (a crash right after could lose it).
+    with contextlib.suppress(OSError):
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove(path: str) -> None:
+    for leftover in (path, f"{path}-journal", f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(leftover)
