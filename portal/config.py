@@ -143,6 +143,8 @@ class Config:
         # Rows one customer import may hold (flask customers import, the import screen):
         # every row is kept until all are checked, and each is a bcrypt hash to write.
         self.PORTAL_IMPORT_MAX_ROWS = _env_int("PORTAL_IMPORT_MAX_ROWS", 10_000)
+        # On screen each row's bcrypt hash runs inside one request: a smaller cap.
+        self.PORTAL_IMPORT_SCREEN_MAX_ROWS = _env_int("PORTAL_IMPORT_SCREEN_MAX_ROWS", 200)
         if self.PORTAL_IMPORT_MAX_ROWS < 1:
             raise ConfigError("PORTAL_IMPORT_MAX_ROWS must be 1 or more")
         # Staff (PRODUCT.md §7): a shorter idle timeout than customers', a working day at

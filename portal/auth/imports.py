@@ -86,6 +86,7 @@ class ImportedCustomer:
     login_id: str
     second_factor: str
     temporary_password: str = field(repr=False)
+    customer_id: int | None = None
     card_serial: str | None = None
     card_codes: list[str] | None = field(default=None, repr=False)
     otp_secret: str | None = field(default=None, repr=False)
@@ -334,6 +335,7 @@ def apply_import(
             ImportedCustomer(
                 line=line,
                 login_id=registered.customer.login_id,
+                customer_id=registered.customer.id,
                 second_factor=application.second_factor,
                 temporary_password=application.password,
                 card_serial=registered.card_serial,
