@@ -123,3 +123,8 @@ class MethodUnavailable(SecondFactorError):
 
 class ActivationRequired(AuthError):
     """First login: the new password must be set before the second factor."""
+
+
+class CardChanged(AuthError):
+    """A reissue was asked for a card that is no longer the customer's current one (the
+    form was sent twice, or another staff member reissued meanwhile): nothing is done."""
