@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -155,6 +156,48 @@ def mask(value: str | None, visible: int = 4) -> str:
     return "*" * (len(value) - visible) + value[-visible:]
 
 
+def mask_name(value: str | None) -> str:
+    """A name with its middle hidden, as Korean notices print it: ``홍길동`` → ``홍*동``,
+    ``남궁길동`` → ``남**동``, ``홍길`` → ``홍*``. Enough for staff to tell two results apart,
+    not enough to learn who a customer is."""
+    text = (value or "").strip()
+    if len(text) <= 1:
+        return "*" * len(text)
+    if len(text) == 2:
+        return text[0] + "*"
+    return text[0] + "*" * (len(text) - 2) + text[-1]
+
+
+def mask_email(value: str | None) -> str:
+    """``hong@example.com`` → ``ho***@example.com``: the domain and two letters stay; the
+    stars are always three, so the length of the mailbox name is not given away either."""
+    if not value or "@" not in value:
+        return mask(value)
+    local, _, domain = value.rpartition("@")
+    return local[: 2 if len(local) > 2 else 1] + "***@" + domain
+
+
+_PHONE_GROUPS = re.compile(r"[- ]")
+
+
+def mask_phone(shown: str | None) -> str:
+    """A phone number *as shown* (``010-1234-5678``, ``+1 202-555-0123``) with every group
+    but the first and the last hidden: ``010-****-5678``. Without separators, all but the
+    last four digits."""
+    if not shown:
+        return ""
+    groups = _PHONE_GROUPS.split(shown)
+    if len(groups) < 3:
+        return mask(shown)
+    separators = _PHONE_GROUPS.findall(shown)
+    middle = ["*" * len(group) for group in groups[1:-1]]
+    parts = [groups[0], *middle, groups[-1]]
+    out = parts[0]
+    for separator, part in zip(separators, parts[1:], strict=True):
+        out += separator + part
+    return out
+
+
 __all__ = [
     "CSP",
     "InvalidToken",
@@ -163,6 +206,9 @@ __all__ = [
     "is_current",
     "keyed_hash",
     "mask",
+    "mask_email",
+    "mask_name",
+    "mask_phone",
     "register_security",
     "rotate",
     "safe_next_url",

@@ -199,3 +199,8 @@ class ImportConflict(Exception):
         super().__init__(f"line {line}: {login_id}")
         self.line = line
         self.login_id = login_id
+
+
+class CardChanged(AuthError):
+    """A reissue was asked for a card that is no longer the customer's current one (the
+    form was sent twice, or another staff member reissued meanwhile): nothing is done."""

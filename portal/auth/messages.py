@@ -99,6 +99,11 @@ def minutes(seconds: int) -> int:
     return max(1, -(-seconds // 60))
 
 
+CARD_CHANGED = _l(
+    "그사이 보안카드가 이미 재발급되었습니다. 고객 정보를 다시 열어 현재 카드를 확인해 주세요."
+)
+
+
 def message_for(exc: e.AuthError):
     """The message a sign-in failure shows (the one mapping for views and commands)."""
     if isinstance(exc, e.AccountLocked):
@@ -132,6 +137,7 @@ _FIXED = {
     e.WrongRecoveryCode: RECOVERY_WRONG,
     e.MethodUnavailable: METHOD_UNAVAILABLE,
     e.EmailMalformed: EMAIL_MALFORMED,
+    e.CardChanged: CARD_CHANGED,
 }
 
 

@@ -6,6 +6,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import secrets
 import unicodedata
 from pathlib import Path
 
@@ -139,3 +140,22 @@ def _character_classes(password: str) -> int:
     other = any(not (ch.isascii() and ch.isalnum()) and not ch.isspace() for ch in password)
     other = other or any(ch.isspace() for ch in password)
     return sum((lower, upper, digit, other))
+
+
+# A temporary password is read off paper and typed once: no look-alikes (0/O, 1/l/I).
+_TEMPORARY_ALPHABETS = ("ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789")
+
+
+def temporary_password(*, login_id: str = "") -> str:
+    """A first password for an account staff register (``Kp7w-mT3x-9aRe``): 12 random
+    characters of three classes, about 70 bits, that pass :func:`password_problems`. The
+    customer replaces it at the first sign-in (the account starts at that step)."""
+    pool = "".join(_TEMPORARY_ALPHABETS)
+    while True:
+        chars = [secrets.choice(alphabet) for alphabet in _TEMPORARY_ALPHABETS]
+        chars += [secrets.choice(pool) for _ in range(12 - len(chars))]
+        secrets.SystemRandom().shuffle(chars)
+        text = "".join(chars)
+        candidate = f"{text[:4]}-{text[4:8]}-{text[8:]}"
+        if not password_problems(candidate, login_id=login_id):
+            return candidate

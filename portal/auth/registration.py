@@ -7,11 +7,11 @@ card printed for the customer, or an OTP secret).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from portal.auth.cards import issue_card
 from portal.auth.otp import enrol_confirmed
-from portal.auth.passwords import hash_password, password_problems
+from portal.auth.passwords import hash_password, password_problems, temporary_password
 from portal.customers import validation as v
 from portal.customers.models import Customer
 from portal.customers.services import NewCustomer, check_application, create_customer
@@ -26,6 +26,8 @@ class Registered:
     card_serial: str | None = None
     card_codes: list[str] | None = None
     otp_secret: str | None = None
+    # Set when the system drew the first password (the staff screen): printed once.
+    temporary_password: str | None = None
 
 
 def register_customer(data: NewCustomer) -> Registered:
@@ -51,4 +53,21 @@ def register_customer(data: NewCustomer) -> Registered:
     else:
         result.otp_secret = enrol_confirmed(customer)
     db.session.flush()
+    return result
+
+
+def register_with_temporary_password(data: NewCustomer) -> Registered:
+    """The staff screen's registration: the system draws the first password, so no one
+    (neither the paper form nor the staff member) chooses it, and the account starts at the
+    first-login step, where the customer replaces it before anything else.
+
+    :raises ValidationFailed, LoginIdTaken: see :func:`register_customer`.
+    """
+    try:
+        login_id = v.login_id(data.login_id)
+    except v.FieldInvalid:
+        login_id = ""
+    password = temporary_password(login_id=login_id)
+    result = register_customer(replace(data, password=password, activated=False))
+    result.temporary_password = password
     return result

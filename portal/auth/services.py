@@ -12,7 +12,7 @@ from sqlalchemy import delete
 
 from portal.audit.services import record_event
 from portal.auth import cards, otp
-from portal.auth.errors import OtpNotEnrolled
+from portal.auth.errors import CardChanged, OtpNotEnrolled
 from portal.auth.lockout import check_new_password, check_signed_in_password
 from portal.auth.models import SecurityCard, UserSession
 from portal.auth.passwords import hash_password
@@ -88,8 +88,24 @@ def change_password(
     return ended
 
 
-def reissue_card(customer: Customer) -> tuple[SecurityCard, list[str]]:
-    """Staff reissue: revoke the old card (clearing its lock) and issue a new one."""
+_ANY_CARD = object()
+
+
+def reissue_card(
+    customer: Customer, *, replacing: str | object | None = _ANY_CARD
+) -> tuple[SecurityCard, list[str]]:
+    """Staff reissue: revoke the old card (clearing its lock) and issue a new one.
+
+    ``replacing``: the serial of the card the staff member saw (None: no card). When given,
+    the reissue happens only if that is still the current card, so a form sent twice (a
+    reload of the page that printed the new card) does not revoke the card just printed.
+
+    :raises CardChanged: ``replacing`` is not the current card any more.
+    """
+    if replacing is not _ANY_CARD:
+        current = cards.active_card(customer.id)
+        if (current.serial if current is not None else None) != (replacing or None):
+            raise CardChanged()
     card, codes = cards.issue_card(customer)
     record_event("card_issued", customer_id=customer.id, detail=f"serial={card.serial}")
     alert(customer, "second_factor_changed", change="card_issued")
@@ -170,3 +186,33 @@ def regenerate_recovery_codes(customer: Customer) -> list[str]:
     record_event("recovery_codes_generated", customer_id=customer.id)
     alert(customer, "second_factor_changed", change="recovery_codes_generated")
     return codes
+
+
+@dataclass
+class FactorStatus:
+    """A customer's sign-in factors as staff see them on the record: the current card (full
+    serial: staff match it with the card the customer holds), whether it, the OTP or the
+    password is locked now."""
+
+    card_serial: str | None
+    card_issued_at: datetime | None
+    card_locked: bool
+    otp_enrolled: bool
+    otp_locked: bool
+    account_locked_until: datetime | None
+
+
+def factor_status(customer: Customer, *, now: datetime | None = None) -> FactorStatus:
+    """The card, OTP and password-lockout state of ``customer`` (for the staff record)."""
+    now = now or utcnow()
+    card = cards.active_card(customer.id)
+    credential = otp.otp_credential(customer.id)
+    locked_until = customer.locked_until
+    return FactorStatus(
+        card_serial=card.serial if card is not None else None,
+        card_issued_at=card.issued_at if card is not None else None,
+        card_locked=card is not None and card.locked_at is not None,
+        otp_enrolled=credential is not None and credential.confirmed_at is not None,
+        otp_locked=otp.lock_seconds_left(credential, now) > 0,
+        account_locked_until=locked_until if locked_until and locked_until > now else None,
+    )

@@ -27,6 +27,16 @@ class LoginId(db.Model):
     """
 
     __tablename__ = "login_ids"
+    # Staff search by login-ID prefix (LIKE 'abc%'): the unique index serves it only under
+    # the C collation on PostgreSQL; varchar_pattern_ops serves it under any collation.
+    # (SQLite ignores the option: there it is a plain index beside the unique one.)
+    __table_args__ = (
+        Index(
+            "ix_login_ids_login_id_pattern",
+            "login_id",
+            postgresql_ops={"login_id": "varchar_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login_id: Mapped[str] = mapped_column(String(20), unique=True)
@@ -45,6 +55,8 @@ class Customer(UserMixin, db.Model):
         CheckConstraint("member_type IN ('general', 'overseas')", name="member_type"),
         CheckConstraint("customer_type IN ('individual', 'business')", name="customer_type"),
         CheckConstraint("second_factor IN ('card', 'otp')", name="second_factor"),
+        # Staff search by phone: the stored E.164 compared for equality.
+        Index("ix_customers_phone", "phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.customers import messages as m
 from portal.customers import validation as v
@@ -181,6 +182,15 @@ def create_customer(app: Application, *, password_hash: str) -> Customer:
         db.session.add(ServiceLine(customer_id=customer.id, **line))
     db.session.flush()
     return customer
+
+
+def customer_by_id(customer_id: int, *, with_lines: bool = False) -> Customer | None:
+    """A customer by row id (the staff record), its service lines loaded in the same go
+    when asked; None if unknown (withdrawn customers' rows are gone)."""
+    stmt = select(Customer).where(Customer.id == customer_id)
+    if with_lines:
+        stmt = stmt.options(selectinload(Customer.lines))
+    return db.session.scalars(stmt).first()
 
 
 def customer_by_login_id(login_id: str) -> Customer | None:
