@@ -56,7 +56,9 @@ def _page(leaver) -> str:
 
 
 def _complete(client, leaver, typed: str):
-    return post_from(client, _page(leaver), _page(leaver) + "/complete", {"confirm_login_id": typed})
+    return post_from(
+        client, _page(leaver), _page(leaver) + "/complete", {"confirm_login_id": typed}
+    )
 
 
 def _customer_gone(customer_id: int) -> bool:
@@ -154,7 +156,10 @@ def test_complete_needs_a_recent_password(client, billing, leaver):
     assert not _customer_gone(leaver.id)
     # After the password, the same form works.
     back = post_from(
-        client, "/admin/reauth", "/admin/reauth", {"password": billing.password, "next": _page(leaver)}
+        client,
+        "/admin/reauth",
+        "/admin/reauth",
+        {"password": billing.password, "next": _page(leaver)},
     )
     assert back.headers["Location"].endswith(_page(leaver))
     assert _complete(client, leaver, LOGIN).status_code == 302
@@ -172,9 +177,14 @@ def test_second_completion_is_a_message_not_an_error(client, billing, leaver):
     assert "진행 중인 탈퇴 신청이 없습니다" in client.get("/admin/withdrawals").get_data(
         as_text=True
     )
-    assert db.session.scalar(select(func.count()).select_from(RetainedRecord).where(
-        RetainedRecord.category == "contract"
-    )) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(RetainedRecord)
+            .where(RetainedRecord.category == "contract")
+        )
+        == 1
+    )
     assert len(records("bill_kim", "withdrawal_complete")) == 1
 
 
@@ -222,7 +232,7 @@ def test_reject_keeps_the_reason_and_the_customer_reads_it(client, app, billing,
     assert row.closed_at is not None
     assert not _customer_gone(leaver.id)
     # Off the queue; completing it now is refused.
-    assert f"/admin/withdrawals/{row.id}\"" not in client.get("/admin/withdrawals").get_data(
+    assert f'/admin/withdrawals/{row.id}"' not in client.get("/admin/withdrawals").get_data(
         as_text=True
     )
     assert _complete(client, leaver, LOGIN).status_code == 302
