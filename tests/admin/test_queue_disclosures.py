@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.account.corrections import request_correction
+from portal.account.disclosures import record_disclosure
 from portal.account.models import Disclosure
 from portal.customers.models import Customer
 from portal.extensions import db
@@ -110,8 +111,6 @@ def test_an_item_under_correction_is_refused(client, officer, customer):
 
 
 def test_ledger_is_paged(client, officer, customer):
-    from portal.account.disclosures import record_disclosure
-
     row = db.session.get(Customer, customer.id)
     for n in range(21):
         record_disclosure(row, recipient=f"기관{n:02d}", legal_basis=BASIS, items="phone")

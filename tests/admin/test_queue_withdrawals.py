@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from portal.admin.models import StaffSession
 from portal.billing.invoices import add_invoice, record_payment
+from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer, LoginId
 from portal.dbtypes import utcnow
 from portal.extensions import db
@@ -22,8 +23,9 @@ from portal.withdrawal.services import (
     last_rejection_of,
     reject_request,
 )
+from tests.admin.conftest import StaffActions
 from tests.admin.queue_helpers import assert_no_values, fields_of, post_from, records
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, csrf_from
 
 NAME = "김탈퇴"
 PHONE = "010-5555-7777"
@@ -168,8 +170,6 @@ def test_complete_needs_a_recent_password(client, billing, leaver):
 
 def test_second_completion_is_a_message_not_an_error(client, billing, leaver):
     page = client.get(_page(leaver)).get_data(as_text=True)
-    from tests.conftest import csrf_from
-
     data = {"csrf_token": csrf_from(page), "confirm_login_id": LOGIN}
     first = client.post(_page(leaver) + "/complete", data=data)
     second = client.post(_page(leaver) + "/complete", data=data)
@@ -189,9 +189,6 @@ def test_second_completion_is_a_message_not_an_error(client, billing, leaver):
 
 
 def test_parallel_completions_complete_once(app, make_staff, leaver):
-    from tests.admin.conftest import StaffActions
-    from tests.conftest import csrf_from
-
     people = [make_staff("billing", login_id=f"bill_{n}") for n in range(2)]
     forms = []
     for staff in people:
@@ -249,8 +246,6 @@ def test_reject_keeps_the_reason_and_the_customer_reads_it(client, app, billing,
 
 
 def test_reject_service_rules(app, leaver):
-    from portal.customers.errors import ValidationFailed
-
     request_id = leaver.extra["request_id"]
     with pytest.raises(ValidationFailed) as info:
         reject_request(request_id, reason="")
