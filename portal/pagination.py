@@ -49,3 +49,12 @@ def paginate(stmt: Select, *, page: int, per_page: int) -> Page:
     page = min(max(page, 1), MAX_PAGE)
     rows = list(db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
     return Page(items=rows[:per_page], page=page, has_next=len(rows) > per_page)
+
+
+def paginate_rows(stmt: Select, *, page: int, per_page: int) -> Page:
+    """:func:`paginate` for a statement of several columns: the items are row tuples
+    (an entity and the columns joined to it, such as a request and its login ID)."""
+    page = min(max(page, 1), MAX_PAGE)
+    result = db.session.execute(stmt.limit(per_page + 1).offset((page - 1) * per_page))
+    rows = [tuple(row) for row in result]
+    return Page(items=rows[:per_page], page=page, has_next=len(rows) > per_page)

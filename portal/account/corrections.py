@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -41,6 +41,7 @@ from portal.customers.models import (
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.mail.services import alert
+from portal.pagination import Page, paginate_rows
 
 # The longest reason a customer gives, and a staff member's reason for a rejection.
 REASON_MAX = 1000
@@ -147,6 +148,61 @@ def correction_queue(*, include_resolved: bool = False, limit: int = 200) -> lis
     if not include_resolved:
         stmt = stmt.where(CorrectionRequest.status == "open")
     return [tuple(row) for row in db.session.execute(stmt)]
+
+
+# The staff queue's views: waiting for a decision, approved with recipients still to be
+# told, or everything.
+QUEUE_VIEWS = ("open", "notify", "all")
+
+
+def correction_queue_page(*, view: str = "open", page: int = 1, per_page: int = 20) -> Page:
+    """One page of (request, login ID) pairs for staff, oldest first, with their
+    notification tasks (2 statements). ``view`` is one of :data:`QUEUE_VIEWS`."""
+    stmt = (
+        select(CorrectionRequest, LoginId.login_id)
+        .join(Customer, Customer.id == CorrectionRequest.customer_id)
+        .join(LoginId, LoginId.id == Customer.login_id_id)
+        .options(selectinload(CorrectionRequest.notifications))
+        .order_by(CorrectionRequest.created_at, CorrectionRequest.id)
+    )
+    if view == "open":
+        stmt = stmt.where(CorrectionRequest.status == "open")
+    elif view == "notify":
+        pending = exists().where(
+            CorrectionNotice.correction_id == CorrectionRequest.id,
+            CorrectionNotice.notified_at.is_(None),
+        )
+        stmt = stmt.where(CorrectionRequest.status == "approved", pending)
+    return paginate_rows(stmt, page=page, per_page=per_page)
+
+
+def open_correction_count() -> int:
+    """Requests waiting for a decision (one COUNT over the (status, created_at) index)."""
+    stmt = select(func.count()).select_from(CorrectionRequest)
+    return db.session.scalar(stmt.where(CorrectionRequest.status == "open")) or 0
+
+
+def correction_for_staff(correction_id: int) -> tuple[CorrectionRequest, Customer]:
+    """A request (any status) and its customer, for the staff's decision page.
+
+    :raises CorrectionNotFound: no such request.
+    """
+    stmt = (
+        select(CorrectionRequest)
+        .where(CorrectionRequest.id == correction_id)
+        .options(selectinload(CorrectionRequest.notifications))
+    )
+    row = db.session.scalars(stmt).first()
+    if row is None:
+        raise CorrectionNotFound(correction_id)
+    customer = db.session.get(Customer, row.customer_id)
+    assert customer is not None  # the FK cascades
+    return row, customer
+
+
+def current_value(customer: Customer, field: str) -> str:
+    """The value held now for an identity field, as text ("" when none)."""
+    return _current(customer, field)
 
 
 def _open_request(correction_id: int) -> CorrectionRequest:

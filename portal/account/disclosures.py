@@ -16,11 +16,11 @@ from portal.account import messages as m
 from portal.account.models import Disclosure
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
-from portal.customers.models import Customer
+from portal.customers.models import Customer, LoginId
 from portal.customers.services import ensure_not_under_correction
 from portal.dbtypes import kst_today
 from portal.extensions import db
-from portal.pagination import Page, paginate
+from portal.pagination import Page, paginate, paginate_rows
 
 ITEMS = {
     "name": _l("성명"),
@@ -135,3 +135,15 @@ def disclosures_of(customer_id: int, *, page: int = 1, per_page: int = 20) -> Pa
         .order_by(Disclosure.disclosed_on.desc(), Disclosure.id.desc())
     )
     return paginate(stmt, page=page, per_page=per_page)
+
+
+def disclosure_ledger(*, page: int = 1, per_page: int = 20) -> Page:
+    """One page of the whole ledger for staff: (disclosure, login ID) pairs, newest first
+    (the (disclosed_on, id) index)."""
+    stmt = (
+        select(Disclosure, LoginId.login_id)
+        .join(Customer, Customer.id == Disclosure.customer_id)
+        .join(LoginId, LoginId.id == Customer.login_id_id)
+        .order_by(Disclosure.disclosed_on.desc(), Disclosure.id.desc())
+    )
+    return paginate_rows(stmt, page=page, per_page=per_page)

@@ -5,7 +5,7 @@ Complaint records are kept 3 years.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.account.errors import InquiryAlreadyAnswered, InquiryNotFound
 from portal.account.models import RETENTION_COMPLAINT, Inquiry
@@ -15,7 +15,7 @@ from portal.customers.models import Customer, LoginId
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.mail.services import alert
-from portal.pagination import Page, paginate
+from portal.pagination import Page, paginate, paginate_rows
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
@@ -74,6 +74,46 @@ def unanswered_inquiries(*, limit: int = 200) -> list[tuple[Inquiry, str]]:
         .limit(limit)
     )
     return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def inquiry_queue_page(*, answered: bool = False, page: int = 1, per_page: int = 20) -> Page:
+    """One page of (inquiry, login ID) pairs for staff: unanswered oldest first, or answered
+    newest first (the (answered_at, created_at) index)."""
+    stmt = (
+        select(Inquiry, LoginId.login_id)
+        .join(Customer, Customer.id == Inquiry.customer_id)
+        .join(LoginId, LoginId.id == Customer.login_id_id)
+    )
+    if answered:
+        stmt = stmt.where(Inquiry.answered_at.is_not(None)).order_by(
+            Inquiry.answered_at.desc(), Inquiry.id.desc()
+        )
+    else:
+        stmt = stmt.where(Inquiry.answered_at.is_(None)).order_by(Inquiry.created_at, Inquiry.id)
+    return paginate_rows(stmt, page=page, per_page=per_page)
+
+
+def unanswered_count() -> int:
+    """Inquiries waiting for an answer (one COUNT over the answered_at index)."""
+    stmt = select(func.count()).select_from(Inquiry).where(Inquiry.answered_at.is_(None))
+    return db.session.scalar(stmt) or 0
+
+
+def inquiry_for_staff(inquiry_id: int) -> tuple[Inquiry, str]:
+    """An inquiry and its customer's login ID, for the staff's answer page.
+
+    :raises InquiryNotFound: no such inquiry.
+    """
+    stmt = (
+        select(Inquiry, LoginId.login_id)
+        .join(Customer, Customer.id == Inquiry.customer_id)
+        .join(LoginId, LoginId.id == Customer.login_id_id)
+        .where(Inquiry.id == inquiry_id)
+    )
+    row = db.session.execute(stmt).first()
+    if row is None:
+        raise InquiryNotFound(inquiry_id)
+    return row[0], row[1]
 
 
 def answer_inquiry(inquiry_id: int, *, body: str | None) -> Inquiry:

@@ -29,7 +29,11 @@ class Disclosure(db.Model):
     """One provision of the customer's data to a third party (policy §5 exceptions)."""
 
     __tablename__ = "disclosures"
-    __table_args__ = (Index("ix_disclosures_customer_disclosed", "customer_id", "disclosed_on"),)
+    __table_args__ = (
+        Index("ix_disclosures_customer_disclosed", "customer_id", "disclosed_on"),
+        # The staff ledger: every provision, newest first.
+        Index("ix_disclosures_disclosed", "disclosed_on", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
@@ -56,6 +60,8 @@ class Inquiry(db.Model):
     __table_args__ = (
         CheckConstraint("retention_category IN ('complaint')", name="retention_category"),
         Index("ix_inquiries_customer_created", "customer_id", "created_at"),
+        # The staff queue: unanswered (NULL) oldest first, answered newest first.
+        Index("ix_inquiries_answered_created", "answered_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

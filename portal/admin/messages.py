@@ -28,3 +28,11 @@ CARD_REISSUED = _l(
     "새 카드는 이 화면에서 한 번만 보입니다. 인쇄해서 고객에게 전달해 주세요."
 )
 FIELD_TOO_LONG = _l("입력이 너무 깁니다.")
+WITHDRAWAL_COMPLETED = _l("탈퇴를 완료했습니다. 회원 정보는 파기되고 법정 보관 기록만 남았습니다.")
+WITHDRAWAL_REJECTED = _l("탈퇴 신청을 반려했습니다. 고객은 탈퇴 화면에서 사유를 볼 수 있습니다.")
+CORRECTION_APPROVED = _l("정정 신청을 승인했습니다.")
+CORRECTION_REJECTED = _l("정정 신청을 반려했습니다.")
+NOTICE_MARKED = _l("통지 완료로 표시했습니다.")
+INQUIRY_ANSWERED = _l("답변을 등록했습니다. 고객은 문의 화면에서 볼 수 있습니다.")
+DISCLOSURE_RECORDED = _l("제3자 제공 기록을 남겼습니다.")
+CUSTOMER_NOT_FOUND = _l("이 아이디의 고객이 없습니다.")

@@ -17,6 +17,7 @@ REQUEST_RECEIVED = _l(
     "탈퇴 신청이 접수되었습니다. 결제·청구 내역을 정리한 뒤 담당자가 탈퇴를 완료합니다."
 )
 REQUEST_CANCELLED = _l("탈퇴 신청을 취소했습니다.")
+REJECT_REASON_REQUIRED = _l("반려 사유를 입력해 주세요.")
 
 RIGHTS_KIND_INVALID = _l("요청 종류를 선택해 주세요.")
 RIGHTS_SUBMITTED = _l("요청을 접수했습니다. 10일 안에 답변해 드립니다.")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth.errors import ReauthFailed
@@ -26,11 +26,14 @@ from portal.auth.lockout import check_signed_in_password
 from portal.auth.sessions import end_other_sessions
 from portal.billing.models import Invoice, Payment
 from portal.billing.summary import balance_due
+from portal.customers import validation as v
+from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer, LoginId
 from portal.database import checkpoint_wal_after_commit
 from portal.dbtypes import KST, utcnow
 from portal.extensions import db
 from portal.mail.services import alert, enqueue, request_language
+from portal.pagination import Page, paginate_rows
 from portal.policy.retention import (
     COMPLAINT,
     CONTRACT,
@@ -46,7 +49,8 @@ from portal.withdrawal.errors import (
     RequestAlreadyOpen,
     WithdrawalRefused,
 )
-from portal.withdrawal.models import WithdrawalRequest
+from portal.withdrawal.messages import REJECT_REASON_REQUIRED
+from portal.withdrawal.models import REJECTION_REASON_MAX, WithdrawalRequest
 
 # Customer tables whose rows the law keeps (copied to the retention store before deletion).
 RETAINED_TABLES: dict[str, str] = {
@@ -197,6 +201,108 @@ def open_requests() -> list[tuple[WithdrawalRequest, str]]:
         .order_by(WithdrawalRequest.created_at, WithdrawalRequest.id)
     )
     return [(row, login_id) for row, login_id in db.session.execute(stmt)]
+
+
+def open_requests_page(*, page: int = 1, per_page: int = 20) -> Page:
+    """One page of the staff queue: (request, login ID) pairs, oldest first (the
+    (status, created_at) index)."""
+    stmt = (
+        select(WithdrawalRequest, LoginId.login_id)
+        .join(Customer, Customer.id == WithdrawalRequest.customer_id)
+        .join(LoginId, LoginId.id == Customer.login_id_id)
+        .where(WithdrawalRequest.status == "open")
+        .order_by(WithdrawalRequest.created_at, WithdrawalRequest.id)
+    )
+    return paginate_rows(stmt, page=page, per_page=per_page)
+
+
+def open_request_count() -> int:
+    """How many requests wait for staff (one COUNT over the status index)."""
+    stmt = select(func.count()).select_from(WithdrawalRequest)
+    return db.session.scalar(stmt.where(WithdrawalRequest.status == "open")) or 0
+
+
+@dataclass
+class QueuedRequest:
+    """What staff see before settling a request: the request, its customer, the balance due
+    and how many rows of each retained table will move to the retention store."""
+
+    request: WithdrawalRequest
+    customer: Customer
+    balance: int
+    retained: dict[str, int]
+
+
+def retained_counts(customer_id: int) -> dict[str, int]:
+    """Rows per retained table (those keyed by customer) that a completion would copy."""
+    counts: dict[str, int] = {}
+    for name in RETAINED_TABLES:
+        table = db.metadata.tables[name]
+        column = "id" if name == "customers" else "customer_id"
+        if column not in table.c:
+            continue  # invoice_items travel inside their invoice
+        stmt = select(func.count()).select_from(table).where(table.c[column] == customer_id)
+        counts[name] = db.session.scalar(stmt) or 0
+    return counts
+
+
+def queued_request(request_id: int) -> QueuedRequest:
+    """A request with what completing it would do (open, or closed but still on record).
+
+    :raises NoOpenRequest: no such request (a completed one went with its customer).
+    """
+    row = db.session.get(WithdrawalRequest, request_id)
+    customer = db.session.get(Customer, row.customer_id) if row is not None else None
+    if row is None or customer is None:
+        raise NoOpenRequest()
+    return QueuedRequest(
+        request=row,
+        customer=customer,
+        balance=balance_due(customer),
+        retained=retained_counts(customer.id),
+    )
+
+
+def reject_request(request_id: int, *, reason: str | None) -> WithdrawalRequest:
+    """Staff close an open request without withdrawing (e.g. the customer must settle a
+    dispute first); the reason is kept and shown on the customer's withdrawal page, and
+    the customer may ask again later.
+
+    :raises ValidationFailed: no reason (``reason``), or one too long.
+    :raises NoOpenRequest: no open request with that id (cancelled, completed or rejected
+        meanwhile: the conditional update decides between concurrent staff).
+    """
+    try:
+        clean = v.clean_text(reason, max_length=REJECTION_REASON_MAX)
+    except v.FieldInvalid as exc:
+        message = REJECT_REASON_REQUIRED if not (reason or "").strip() else exc.message
+        raise ValidationFailed({"reason": message}) from exc
+    won = db.session.execute(
+        update(WithdrawalRequest)
+        .where(WithdrawalRequest.id == request_id, WithdrawalRequest.status == "open")
+        .values(
+            status="rejected", open_customer_id=None, closed_at=utcnow(), rejection_reason=clean
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:
+        raise NoOpenRequest()
+    row = db.session.get(WithdrawalRequest, request_id)
+    assert row is not None
+    db.session.refresh(row)
+    return row
+
+
+def last_rejection_of(customer_id: int) -> WithdrawalRequest | None:
+    """The customer's latest request when it was rejected (its reason is shown), else None."""
+    stmt = (
+        select(WithdrawalRequest)
+        .where(WithdrawalRequest.customer_id == customer_id)
+        .order_by(WithdrawalRequest.created_at.desc(), WithdrawalRequest.id.desc())
+        .limit(1)
+    )
+    row = db.session.scalar(stmt)
+    return row if row is not None and row.status == "rejected" else None
 
 
 def complete_request(request_id: int, *, actor: str) -> None:

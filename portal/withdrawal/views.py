@@ -32,6 +32,7 @@ from portal.withdrawal.services import (
     DESTROYED_TABLES,
     OUTCOME_COMPLETED,
     cancel_request,
+    last_rejection_of,
     open_request_of,
     request_withdrawal,
 )
@@ -46,6 +47,7 @@ def _page(*, error=None, refused_amount=None, status=200):
             periods=list(PERIODS.values()),
             destroyed=DESTROYED_TABLES,
             open_request=open_request_of(current_user.id),
+            rejected_request=last_rejection_of(current_user.id),
             error=error,
             refused_amount=refused_amount,
             contact=issuer().get("contact", ""),
