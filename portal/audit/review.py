@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import Date, Interval, cast, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.access import chain_head
@@ -116,7 +116,7 @@ def _kst_day(dialect: str):
     """The KST calendar date of a record, in SQL (naive UTC stored on both engines)."""
     if dialect == "sqlite":
         return func.date(AccessRecord.created_at, "+9 hours")
-    return cast(AccessRecord.created_at + KST_OFFSET, Date)
+    return cast(AccessRecord.created_at + literal(KST_OFFSET, Interval()), Date)
 
 
 # --- counts -----------------------------------------------------------------------------

@@ -187,9 +187,7 @@ def test_reset_otp_and_password_are_shown_once_and_logged(
     assert response.status_code == 200
     secret = SECRET_RE.search(response.get_data(as_text=True)).group(1)
     assert secret != clerk.otp_secret
-    response = post_form(
-        client, f"{page}/reset-password", {"confirm_login_id": "clerk"}, page=page
-    )
+    response = post_form(client, f"{page}/reset-password", {"confirm_login_id": "clerk"}, page=page)
     temporary = PASSWORD_RE.search(response.get_data(as_text=True)).group(1)
     fresh = StaffActions(app.test_client())
     fresh.login(DemoStaff("clerk", temporary, secret, "support", clerk.id))
@@ -228,7 +226,9 @@ def test_other_roles_get_403_and_a_denied_record(client, staff_auth, make_staff,
         assert response.status_code == 403, path
         assert FORBIDDEN in response.get_data(as_text=True)
     response = post_form(
-        client, f"/admin/staff/{staff.id}/disable", {"confirm_login_id": staff.login_id},
+        client,
+        f"/admin/staff/{staff.id}/disable",
+        {"confirm_login_id": staff.login_id},
         page="/admin/",
     )
     assert response.status_code == 403
@@ -246,9 +246,7 @@ def test_other_roles_get_403_and_a_denied_record(client, staff_auth, make_staff,
 def test_staff_posts_need_the_csrf_token(client, staff_auth, admin_staff, make_staff):
     clerk = make_staff("support", login_id="clerk")
     _signed_in_admin(staff_auth, admin_staff)
-    response = client.post(
-        f"/admin/staff/{clerk.id}/disable", data={"confirm_login_id": "clerk"}
-    )
+    response = client.post(f"/admin/staff/{clerk.id}/disable", data={"confirm_login_id": "clerk"})
     assert response.status_code == 400
     assert _staff("clerk").active
     response = client.post(
