@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
 
-from portal.audit.models import SecurityEvent
+from portal.audit.access import purge_before
+from portal.audit.models import RoleChange, SecurityEvent
 from portal.dbtypes import KST, kst_today
 from portal.extensions import db
 from portal.policy.retention import (
@@ -30,6 +31,12 @@ BATCH_SIZE = 500
 # The live security events older than the identity-verification period (sign-ins of active
 # customers, and of unknown login IDs with no customer) are purged too; counted under this key.
 LIVE_EVENTS = "security_events"
+# The staff access log (접속기록) is kept 2 years and the role log (권한 부여·변경·말소 기록)
+# 3 years (the safety-measures standard); both are purged here, counted under these keys.
+ACCESS_RECORDS = "access_records"
+ACCESS_RECORD_MONTHS = 24
+ROLE_CHANGES = "role_changes"
+ROLE_CHANGE_MONTHS = 36
 
 
 def subject_key(login_register_id: int) -> str:
@@ -89,6 +96,41 @@ def _live_events_cutoff(as_of: date) -> datetime:
     return datetime.combine(first_kept_day, time(0), tzinfo=KST).astimezone(UTC)
 
 
+def _kept_from(as_of: date, months: int) -> datetime:
+    """The first instant kept: 00:00 KST of the day ``months`` before ``as_of``."""
+    return datetime.combine(add_months(as_of, -months), time(0), tzinfo=KST).astimezone(UTC)
+
+
+def _purge_staff_logs(
+    as_of: date,
+    counts: dict[str, int],
+    *,
+    dry_run: bool,
+    batch_size: int,
+    on_batch: Callable[[str, int], None] | None,
+) -> None:
+    # The access log goes in one step: purge_before moves the chain's base past the records
+    # it destroys, so what is kept still verifies (a partial cut would leave a gap).
+    counts[ACCESS_RECORDS] = purge_before(_kept_from(as_of, ACCESS_RECORD_MONTHS), dry_run=dry_run)
+    if not dry_run and on_batch is not None and counts[ACCESS_RECORDS]:
+        on_batch(ACCESS_RECORDS, counts[ACCESS_RECORDS])
+    old = RoleChange.created_at < _kept_from(as_of, ROLE_CHANGE_MONTHS)
+    if dry_run:
+        counts[ROLE_CHANGES] = db.session.scalar(
+            select(func.count()).select_from(RoleChange).where(old)
+        )
+        return
+    counts[ROLE_CHANGES] = 0
+    while True:
+        ids = list(db.session.scalars(select(RoleChange.id).where(old).limit(batch_size)))
+        if not ids:
+            break
+        db.session.execute(delete(RoleChange).where(RoleChange.id.in_(ids)))
+        counts[ROLE_CHANGES] += len(ids)
+        if on_batch is not None:
+            on_batch(ROLE_CHANGES, len(ids))
+
+
 def purge(
     as_of: date,
     *,
@@ -96,8 +138,9 @@ def purge(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
-    """Destroy every retained record whose ``purge_after`` is before ``as_of`` and every live
-    security event older than the identity-verification period; counts per category.
+    """Destroy every retained record whose ``purge_after`` is before ``as_of``, every live
+    security event older than the identity-verification period, staff access records older
+    than 2 years and role-log rows older than 3; counts per category.
 
     :raises PurgeDateEarlier: ``as_of`` is before the last (non-dry) purge.
     :raises PurgeDateInFuture: a real purge as of a day after today (KST): it would destroy
@@ -140,6 +183,8 @@ def purge(
             counts[LIVE_EVENTS] += len(ids)
             if on_batch is not None:
                 on_batch(LIVE_EVENTS, len(ids))
+    _purge_staff_logs(as_of, counts, dry_run=dry_run, batch_size=batch_size, on_batch=on_batch)
+    if not dry_run:
         db.session.add(PurgeRun(as_of=as_of, destroyed=sum(counts.values())))
         db.session.flush()
     return counts
