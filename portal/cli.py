@@ -38,7 +38,11 @@ def demo_load() -> None:
         )
     db.session.commit()
     click.echo("데모 로그인 / demo sign-ins (http://127.0.0.1:5000/login):")
+    staff_heading = False
     for entry in sign_ins:
+        if entry.get("staff") and not staff_heading:
+            staff_heading = True
+            click.echo("직원 로그인 / staff sign-ins (http://127.0.0.1:5000/admin/login):")
         click.echo(f"- {entry['who']}: 아이디 {entry['login_id']} / 비밀번호 {entry['password']}")
         if entry.get("card"):
             print_card(entry["card"]["serial"], entry["card"]["codes"])

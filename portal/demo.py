@@ -28,6 +28,13 @@ from portal.security import decrypt
 DEMO_ENVIRONMENTS = ("development", "testing")
 DEMO_PASSWORD = "Gps-Portal-2026!"  # noqa: S105
 STAFF_PASSWORD = "Staff-Console-2026!"  # noqa: S105
+# One demo staff account per role (least privilege is easier to see than to describe).
+DEMO_STAFF = (
+    ("support", "고객지원 담당", "support"),
+    ("billing", "요금 담당", "billing"),
+    ("privacy", "개인정보 보호책임자", "privacy_officer"),
+    ("admin", "관리자", "admin"),
+)
 
 DEMO_CUSTOMERS = [
     NewCustomer(
@@ -255,7 +262,8 @@ class DemoRefused(Exception):
 
 
 def load_demo() -> list[dict]:
-    """Create the demo customers and staff account if missing; return their sign-ins.
+    """Create the demo customers and staff accounts (one per role) if missing; return their
+    sign-ins (staff ones marked ``staff``).
 
     :raises DemoRefused: the app runs in neither development nor testing.
     """
@@ -285,23 +293,26 @@ def load_demo() -> list[dict]:
         if credential is not None and credential.secret_encrypted is not None:
             entry["otp_secret"] = decrypt(credential.secret_encrypted)
         sign_ins.append(entry)
-    staff = db.session.scalars(select(Staff).where(Staff.login_id == "admin")).first()
-    if staff is None:
+    if db.session.scalars(select(Staff).where(Staff.login_id == "admin")).first() is None:
         post_notice(
             title="연말 서버 점검 안내 (12월 20일 02:00~04:00)",
             body_md="점검 시간에는 포털과 위치 조회 앱을 잠시 쓸 수 없습니다. 양해 부탁드립니다.",
             popup=True,
             author="고객센터",
         )
-        staff, _ = create_staff(
-            login_id="admin", name="관리자", role="admin", password=STAFF_PASSWORD
+    for login_id, name, role in DEMO_STAFF:
+        staff = db.session.scalars(select(Staff).where(Staff.login_id == login_id)).first()
+        if staff is None:
+            staff, _ = create_staff(
+                login_id=login_id, name=name, role=role, password=STAFF_PASSWORD
+            )
+        sign_ins.append(
+            {
+                "who": f"staff ({role})",
+                "login_id": staff.login_id,
+                "password": STAFF_PASSWORD,
+                "otp_secret": decrypt(staff.otp_secret_encrypted),
+                "staff": True,
+            }
         )
-    sign_ins.append(
-        {
-            "who": "staff (admin)",
-            "login_id": staff.login_id,
-            "password": STAFF_PASSWORD,
-            "otp_secret": decrypt(staff.otp_secret_encrypted),
-        }
-    )
     return sign_ins

@@ -1,5 +1,498 @@
-"""Back-office screens (filled in by the screen work; see docs/ARCHITECTURE.md)."""
+"""Back-office OFFICE screens: staff accounts and the role log, the monthly access-log review,
+notices and policy revisions.
+
+Thin, like every admin view: parse, call one service (admin.services, audit.review,
+policy.notices / policy.versions), render. Secrets shown once (a new account's TOTP secret
+and temporary password, a reset) are written into the POST's own response only: never into
+a URL, the cookie session or a flash message (staff pages are sent ``no-store``).
+"""
 
 from __future__ import annotations
 
-from portal.admin import bp  # noqa: F401 - routes attach to the admin blueprint
+from datetime import date
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from portal.admin import bp
+from portal.admin import messages as m
+from portal.admin.guards import recent_password, typed_confirmation
+from portal.admin.menu import ROLE_LABELS, menu_item
+from portal.admin.models import STAFF_ROLES
+from portal.admin.permissions import requires
+from portal.admin.services import (
+    StaffError,
+    change_role,
+    create_staff_account,
+    disable_staff,
+    enable_staff,
+    reset_otp,
+    reset_password,
+    role_log_page,
+    staff_by_id,
+)
+from portal.admin.services import staff_list as all_staff
+from portal.admin.signin import note
+from portal.audit import messages as am
+from portal.audit import review
+from portal.audit.access import verify_chain
+from portal.auth import otp
+from portal.customers import messages as cm
+from portal.dbtypes import kst_today, utcnow
+from portal.errors import render_error
+from portal.pagination import parse_page
+from portal.policy.errors import (
+    AnnouncedInPast,
+    BodyRequired,
+    BodyTooLong,
+    EndDateInPast,
+    InvalidLabel,
+    LabelTaken,
+    OutOfOrder,
+    PolicyError,
+    TitleRequired,
+    TooSoon,
+)
+from portal.policy.markdown import render_markdown
+from portal.policy.messages import STATUS_LABELS, message_for
+from portal.policy.notices import PINNED_INDEFINITELY, post_notice, staff_notices_page
+from portal.policy.versions import (
+    MATERIAL_NOTICE_DAYS,
+    NOTICE_DAYS,
+    announce_revision,
+    earliest_effective_date,
+    list_versions,
+)
+
+menu_item("admin.notices", "notices.publish", _l("공지사항"), order=60)
+menu_item("admin.policy_versions", "policy.revise", _l("처리방침 개정"), order=61)
+menu_item("admin.access_log", "access_log.review", _l("접속기록 점검"), order=70)
+menu_item("admin.staff_list", "staff.manage", _l("직원 계정"), order=80)
+menu_item("admin.role_log", "staff.manage", _l("권한 부여·변경 기록"), order=81)
+
+
+def _roles() -> list[tuple[str, str]]:
+    return [(role, str(ROLE_LABELS[role])) for role in STAFF_ROLES]
+
+
+# --- staff accounts ---------------------------------------------------------------------
+
+
+@bp.get("/staff")
+@requires("staff.manage")
+def staff_list():
+    return render_template(
+        "admin/office/staff_list.html",
+        staff=all_staff(),
+        last_sign_ins=review.last_sign_ins(),
+        now=utcnow(),
+    )
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@requires("staff.manage")
+@recent_password(return_to="admin.staff_new")
+def staff_new():
+    values = {"login_id": "", "name": "", "role": "support"}
+    errors: dict[str, object] = {}
+    if request.method == "POST":
+        values = {key: (request.form.get(key) or "").strip()[:200] for key in values}
+        try:
+            created = create_staff_account(
+                login_id=values["login_id"],
+                name=values["name"],
+                role=values["role"],
+                password=(request.form.get("password") or "")[:200] or None,
+                by=g.staff,
+            )
+        except StaffError as exc:
+            errors[exc.field or "login_id"] = exc.message
+        else:
+            return _shown_once(
+                created.staff,
+                otp_secret=created.otp_secret,
+                password=created.temporary_password,
+                kind="created",
+            )
+    status = 400 if errors else 200
+    return (
+        render_template(
+            "admin/office/staff_new.html", values=values, errors=errors, roles=_roles()
+        ),
+        status,
+    )
+
+
+def _shown_once(staff, *, otp_secret: str | None = None, password: str | None = None, kind: str):
+    """The page that shows a new secret once: rendered into this POST's response only."""
+    uri = otp.provisioning_uri(otp_secret, f"staff-{staff.login_id}") if otp_secret else None
+    return render_template(
+        "admin/office/staff_secret.html",
+        target=staff,
+        kind=kind,
+        otp_secret=otp_secret,
+        otp_uri=uri,
+        qr=otp.qr_svg(uri) if uri else None,
+        password=password,
+    )
+
+
+def _target_or_404(staff_id: int):
+    target = staff_by_id(staff_id)
+    if target is None:
+        return None, render_error(404)
+    return target, None
+
+
+def _detail(target, *, errors: dict | None = None, status: int = 200):
+    return (
+        render_template(
+            "admin/office/staff_detail.html",
+            target=target,
+            errors=errors or {},
+            roles=_roles(),
+            is_self=target.id == g.staff.id,
+            last_sign_in=review.last_sign_ins().get(target.id),
+            now=utcnow(),
+        ),
+        status,
+    )
+
+
+@bp.get("/staff/<int:staff_id>")
+@requires("staff.manage")
+def staff_detail(staff_id: int):
+    target, missing = _target_or_404(staff_id)
+    return missing or _detail(target)
+
+
+def _destructive(staff_id: int, form: str, action):
+    """Shared shape of the guarded staff actions: the typed login ID, then one service."""
+    target, missing = _target_or_404(staff_id)
+    if missing:
+        return None, missing
+    if not typed_confirmation(target.login_id):
+        return None, _detail(target, errors={form: m.CONFIRM_MISMATCH}, status=400)
+    try:
+        result = action(target)
+    except StaffError as exc:
+        return None, _detail(target, errors={form: exc.message}, status=400)
+    return (target, result), None
+
+
+@bp.post("/staff/<int:staff_id>/role")
+@requires("staff.manage")
+@recent_password(return_to="admin.staff_detail")
+def staff_role(staff_id: int):
+    role = (request.form.get("role") or "")[:40]
+    _, page = _destructive(staff_id, "role", lambda t: change_role(t, role, by=g.staff))
+    if page:
+        return page
+    flash(m.STAFF_ROLE_CHANGED, "success")
+    return redirect(url_for("admin.staff_detail", staff_id=staff_id))
+
+
+@bp.post("/staff/<int:staff_id>/disable")
+@requires("staff.manage")
+@recent_password(return_to="admin.staff_detail")
+def staff_disable(staff_id: int):
+    _, page = _destructive(staff_id, "disable", lambda t: disable_staff(t, by=g.staff))
+    if page:
+        return page
+    flash(m.STAFF_DISABLED, "success")
+    return redirect(url_for("admin.staff_detail", staff_id=staff_id))
+
+
+@bp.post("/staff/<int:staff_id>/enable")
+@requires("staff.manage")
+@recent_password(return_to="admin.staff_detail")
+def staff_enable(staff_id: int):
+    target, missing = _target_or_404(staff_id)
+    if missing:
+        return missing
+    try:
+        enable_staff(target, by=g.staff)
+    except StaffError as exc:
+        return _detail(target, errors={"enable": exc.message}, status=400)
+    flash(m.STAFF_ENABLED, "success")
+    return redirect(url_for("admin.staff_detail", staff_id=staff_id))
+
+
+@bp.post("/staff/<int:staff_id>/reset-otp")
+@requires("staff.manage")
+@recent_password(return_to="admin.staff_detail")
+def staff_reset_otp(staff_id: int):
+    done, page = _destructive(staff_id, "reset_otp", lambda t: reset_otp(t, by=g.staff))
+    if page:
+        return page
+    target, secret = done
+    return _shown_once(target, otp_secret=secret, kind="otp_reset")
+
+
+@bp.post("/staff/<int:staff_id>/reset-password")
+@requires("staff.manage")
+@recent_password(return_to="admin.staff_detail")
+def staff_reset_password(staff_id: int):
+    done, page = _destructive(staff_id, "reset_password", lambda t: reset_password(t, by=g.staff))
+    if page:
+        return page
+    target, temporary = done
+    return _shown_once(target, password=temporary, kind="password_reset")
+
+
+@bp.get("/staff/role-log")
+@requires("staff.manage")
+def role_log():
+    page = role_log_page(page=parse_page(request.args.get("page")))
+    return render_template("admin/office/role_log.html", page=page)
+
+
+# --- the monthly access-log review ------------------------------------------------------
+
+
+def _month_or_error() -> tuple[review.Month, object | None]:
+    try:
+        return review.parse_month(request.values.get("month")), None
+    except review.BadMonth:
+        return review.last_month(), am.REVIEW_BAD_MONTH
+
+
+def _review_page(month, *, error=None, comment: str = "", status: int = 200):
+    note(g.staff, "access_log_view", fields=["month"])
+    limit = current_app.config["PORTAL_ACCESS_REVIEW_DAILY_CUSTOMERS"]
+    return (
+        render_template(
+            "admin/office/access_log.html",
+            month=month,
+            counts=review.counts(month),
+            flags=review.flags(month, daily_customers=limit),
+            flag_labels=am.FLAG_LABELS,
+            daily_limit=limit,
+            chain=verify_chain(),
+            reviewed=review.review_of(month),
+            error=error,
+            comment=comment,
+            comment_max=review.COMMENT_MAX,
+        ),
+        status,
+    )
+
+
+@bp.get("/access-log")
+@requires("access_log.review")
+def access_log():
+    month, error = _month_or_error()
+    return _review_page(month, error=error, status=400 if error else 200)
+
+
+@bp.post("/access-log/reviewed")
+@requires("access_log.review")
+def access_log_reviewed():
+    month, error = _month_or_error()
+    comment = (request.form.get("comment") or "")[: review.COMMENT_MAX + 100]
+    if error is None:
+        try:
+            review.mark_reviewed(month, staff_id=g.staff.id, comment=comment)
+        except review.AlreadyReviewed:
+            error = am.REVIEW_ALREADY
+        except review.NotOver:
+            error = am.REVIEW_NOT_OVER
+        except review.CommentTooLong:
+            error = am.REVIEW_COMMENT_TOO_LONG
+        else:
+            note(g.staff, "access_log_reviewed", fields=["month"])
+            flash(m.REVIEW_SAVED, "success")
+            return redirect(url_for("admin.access_log", month=month.label))
+    return _review_page(month, error=error, comment=comment, status=400)
+
+
+def _optional_int(name: str) -> tuple[int | None, bool]:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None, True
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        return None, False
+    return int(raw), True
+
+
+@bp.get("/access-log/records")
+@requires("access_log.review")
+def access_log_records():
+    month, error = _month_or_error()
+    errors: dict[str, object] = {"month": error} if error else {}
+    staff_id, ok = _optional_int("staff_id")
+    if not ok:
+        errors["staff_id"] = m.NUMBER_EXPECTED
+    customer_id, ok = _optional_int("customer_id")
+    if not ok:
+        errors["customer_id"] = m.NUMBER_EXPECTED
+    action = (request.args.get("action") or "").strip()[:40] or None
+    where = review.RecordFilter(staff_id=staff_id, action=action, customer_id=customer_id)
+    # Who looked at whose trail is itself on record: the customer filter names the customer.
+    note(
+        g.staff,
+        "access_log_view",
+        customer_id=customer_id,
+        fields=[
+            "records",
+            *(k for k in ("staff_id", "action", "customer_id") if request.args.get(k)),
+        ],
+    )
+    page = review.records_page(month, where, page=parse_page(request.args.get("page")))
+    return (
+        render_template(
+            "admin/office/access_records.html",
+            month=month,
+            where=where,
+            page=page,
+            errors=errors,
+            staff=all_staff(),
+            actions=review.actions_in(month),
+        ),
+        400 if errors else 200,
+    )
+
+
+# --- notices and policy revisions -------------------------------------------------------
+
+
+def _parse_date(name: str, errors: dict) -> date | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = m.DATE_FORMAT
+        return None
+
+
+_POLICY_FIELDS = {
+    InvalidLabel: "label",
+    LabelTaken: "label",
+    TitleRequired: "title",
+    BodyRequired: "body",
+    BodyTooLong: "body",
+    AnnouncedInPast: "announced_on",
+    TooSoon: "effective_on",
+    OutOfOrder: "effective_on",
+    EndDateInPast: "pinned_until",
+}
+
+
+def _policy_field(exc: PolicyError) -> str:
+    for kind, name in _POLICY_FIELDS.items():
+        if isinstance(exc, kind):
+            return name
+    return "title"
+
+
+@bp.get("/notices")
+@requires("notices.publish")
+def notices():
+    page = staff_notices_page(parse_page(request.args.get("page")))
+    return render_template("admin/office/notices.html", page=page, now=utcnow())
+
+
+@bp.route("/notices/new", methods=["GET", "POST"])
+@requires("notices.publish")
+def notice_new():
+    fields = ("title", "body", "pinned_until", "popup_until")
+    values = {key: "" for key in fields} | {"pinned": False, "popup": False}
+    errors: dict[str, object] = {}
+    preview = None
+    if request.method == "POST":
+        values = {key: (request.form.get(key) or "") for key in fields}
+        values |= {
+            "pinned": bool(request.form.get("pinned")),
+            "popup": bool(request.form.get("popup")),
+        }
+        pinned_until = _parse_date("pinned_until", errors)
+        popup_until = _parse_date("popup_until", errors)
+        if values["pinned"] and pinned_until is None and "pinned_until" not in errors:
+            pinned_until = PINNED_INDEFINITELY
+        if request.form.get("preview"):
+            preview = render_markdown(values["body"]).html
+        elif not errors:
+            try:
+                notice = post_notice(
+                    title=values["title"],
+                    body_md=values["body"],
+                    pinned_until=pinned_until if values["pinned"] else None,
+                    popup=values["popup"],
+                    popup_until=popup_until,
+                    author="",
+                )
+            except PolicyError as exc:
+                name = _policy_field(exc)
+                if isinstance(exc, EndDateInPast) and not values["pinned"]:
+                    name = "popup_until"
+                errors[name] = message_for(exc)
+            else:
+                note(g.staff, "notice_post", fields=[f"notice:{notice.id}"])
+                flash(m.NOTICE_POSTED, "success")
+                return redirect(url_for("admin.notices"))
+    return (
+        render_template(
+            "admin/office/notice_new.html", values=values, errors=errors, preview=preview
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.get("/policy")
+@requires("policy.revise")
+def policy_versions():
+    return render_template(
+        "admin/office/policy_versions.html", rows=list_versions(), status_labels=STATUS_LABELS
+    )
+
+
+@bp.route("/policy/new", methods=["GET", "POST"])
+@requires("policy.revise")
+def policy_new():
+    today = kst_today()
+    fields = ("label", "title", "body", "effective_on", "announced_on")
+    values = {key: "" for key in fields} | {"announced_on": today.isoformat(), "material": False}
+    errors: dict[str, object] = {}
+    preview = None
+    if request.method == "POST":
+        values = {key: (request.form.get(key) or "") for key in fields}
+        values["material"] = bool(request.form.get("material"))
+        effective_on = _parse_date("effective_on", errors)
+        announced_on = _parse_date("announced_on", errors)
+        if effective_on is None and "effective_on" not in errors:
+            errors["effective_on"] = cm.REQUIRED
+        if request.form.get("preview"):
+            errors = {}
+            preview = render_markdown(values["body"]).html
+        elif not errors:
+            try:
+                version = announce_revision(
+                    label=values["label"],
+                    title=values["title"],
+                    body_md=values["body"],
+                    effective_on=effective_on,
+                    announced_on=announced_on,
+                    material=values["material"],
+                    author="",
+                )
+            except PolicyError as exc:
+                errors[_policy_field(exc)] = message_for(exc)
+            else:
+                note(g.staff, "policy_announce", fields=[f"policy:{version.label}"])
+                flash(m.POLICY_ANNOUNCED, "success")
+                return redirect(url_for("admin.policy_versions"))
+    return (
+        render_template(
+            "admin/office/policy_new.html",
+            values=values,
+            errors=errors,
+            preview=preview,
+            earliest=earliest_effective_date(today, material=False),
+            earliest_material=earliest_effective_date(today, material=True),
+            notice_days=NOTICE_DAYS,
+            material_days=MATERIAL_NOTICE_DAYS,
+        ),
+        400 if errors else 200,
+    )

@@ -31,3 +31,16 @@ EVENT_LABELS = {
 
 def event_label(kind: str) -> str:
     return str(EVENT_LABELS.get(kind, kind))
+
+
+# The monthly access-log review (portal.audit.review).
+REVIEW_BAD_MONTH = _l("월은 YYYY-MM 형식의 이번 달 이전 달이어야 합니다.")
+REVIEW_ALREADY = _l("이 달은 이미 점검 완료로 기록되었습니다.")
+REVIEW_NOT_OVER = _l("끝나지 않은 달은 점검 완료로 기록할 수 없습니다.")
+REVIEW_COMMENT_TOO_LONG = _l("의견은 2000자 이하로 입력해 주세요.")
+FLAG_LABELS = {
+    "many_customers": _l("하루 조회 고객 수 초과"),
+    "denied": _l("권한 없는 접근 시도"),
+    "night_login": _l("야간 로그인 (22시~6시)"),
+    "new_ip": _l("처음 쓰인 IP에서 로그인"),
+}

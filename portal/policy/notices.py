@@ -17,6 +17,8 @@ from sqlalchemy import case, func, select
 
 from portal.dbtypes import kst_today, utcnow
 from portal.extensions import db
+from portal.pagination import Page as PagerPage
+from portal.pagination import paginate
 from portal.policy.errors import (
     BodyRequired,
     BodyTooLong,
@@ -181,6 +183,12 @@ def notices_page(page: int) -> Page:
         if notice.pinned_until is not None and notice.pinned_until >= today
     )
     return Page(items=items, page=page, pages=pages, pinned_ids=pinned_ids)
+
+
+def staff_notices_page(page: int, *, per_page: int = NOTICES_PER_PAGE) -> PagerPage:
+    """Every notice for the back office, scheduled ones included, newest first."""
+    stmt = select(Notice).order_by(Notice.published_at.desc(), Notice.id.desc())
+    return paginate(stmt, page=page, per_page=per_page)
 
 
 def hide_cookie_name(notice_id: int) -> str:

@@ -33,7 +33,8 @@ def register(app: Flask) -> None:
 @click.option("--now", "now", help="The date to purge as of (KST), default today.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
 def retention_purge(dry_run: bool, now: str | None, batch_size: int) -> None:
-    """Destroy retained records past their date, and security events older than 6 months."""
+    """Destroy retained records past their date, security events older than 6 months, staff
+    access records older than 2 years and role-log rows older than 3."""
     try:
         as_of = date.fromisoformat(now) if now else kst_today()
     except ValueError:

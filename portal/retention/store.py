@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select
 
-from portal.audit.models import SecurityEvent
+from portal.audit.access import purge_before
+from portal.audit.models import RoleChange, SecurityEvent
 from portal.dbtypes import KST, kst_today
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
@@ -35,6 +36,12 @@ LIVE_EVENTS = "security_events"
 # as the identity-verification records it goes with, then destroys it. Pending messages are
 # never purged: they have not been delivered yet.
 LIVE_MAIL = "mail_messages"
+# The staff access log (접속기록) is kept 2 years and the role log (권한 부여·변경·말소 기록)
+# 3 years (the safety-measures standard); both are purged here, counted under these keys.
+ACCESS_RECORDS = "access_records"
+ACCESS_RECORD_MONTHS = 24
+ROLE_CHANGES = "role_changes"
+ROLE_CHANGE_MONTHS = 36
 
 
 def subject_key(login_register_id: int) -> str:
@@ -120,6 +127,35 @@ def _purge_live(
             on_batch(key, len(ids))
 
 
+def _kept_from(as_of: date, months: int) -> datetime:
+    """The first instant kept: 00:00 KST of the day ``months`` before ``as_of``."""
+    return datetime.combine(add_months(as_of, -months), time(0), tzinfo=KST).astimezone(UTC)
+
+
+def _purge_staff_logs(
+    as_of: date,
+    counts: dict[str, int],
+    *,
+    dry_run: bool,
+    batch_size: int,
+    on_batch: Callable[[str, int], None] | None,
+) -> None:
+    # The access log goes in one step: purge_before moves the chain's base past the records
+    # it destroys, so what is kept still verifies (a partial cut would leave a gap).
+    counts[ACCESS_RECORDS] = purge_before(_kept_from(as_of, ACCESS_RECORD_MONTHS), dry_run=dry_run)
+    if not dry_run and on_batch is not None and counts[ACCESS_RECORDS]:
+        on_batch(ACCESS_RECORDS, counts[ACCESS_RECORDS])
+    _purge_live(
+        ROLE_CHANGES,
+        RoleChange.id,
+        RoleChange.created_at < _kept_from(as_of, ROLE_CHANGE_MONTHS),
+        counts=counts,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        on_batch=on_batch,
+    )
+
+
 def purge(
     as_of: date,
     *,
@@ -128,8 +164,9 @@ def purge(
     on_batch: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
     """Destroy every retained record whose ``purge_after`` is before ``as_of``, every live
-    security event older than the identity-verification period, and mail sent (or given up
-    on) before that period; counts per category.
+    security event older than the identity-verification period, mail sent (or given up on)
+    before that period, staff access records older than 2 years and role-log rows older
+    than 3; counts per category.
 
     :raises PurgeDateEarlier: ``as_of`` is before the last (non-dry) purge.
     :raises PurgeDateInFuture: a real purge as of a day after today (KST): it would destroy
@@ -169,21 +206,17 @@ def purge(
         batch_size=batch_size,
         on_batch=on_batch,
     )
-    old = SecurityEvent.created_at < cutoff
-    if dry_run:
-        counts[LIVE_EVENTS] = db.session.scalar(
-            select(func.count()).select_from(SecurityEvent).where(old)
-        )
-    else:
-        counts[LIVE_EVENTS] = 0
-        while True:
-            ids = list(db.session.scalars(select(SecurityEvent.id).where(old).limit(batch_size)))
-            if not ids:
-                break
-            db.session.execute(delete(SecurityEvent).where(SecurityEvent.id.in_(ids)))
-            counts[LIVE_EVENTS] += len(ids)
-            if on_batch is not None:
-                on_batch(LIVE_EVENTS, len(ids))
+    _purge_live(
+        LIVE_EVENTS,
+        SecurityEvent.id,
+        SecurityEvent.created_at < cutoff,
+        counts=counts,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        on_batch=on_batch,
+    )
+    _purge_staff_logs(as_of, counts, dry_run=dry_run, batch_size=batch_size, on_batch=on_batch)
+    if not dry_run:
         db.session.add(PurgeRun(as_of=as_of, destroyed=sum(counts.values())))
         db.session.flush()
     return counts
