@@ -26,6 +26,7 @@ from portal.account.errors import AccountError
 from portal.account.inquiries import answer_inquiry, unanswered_inquiries
 from portal.admin.customer_import import customers_import
 from portal.admin.services import StaffError, create_staff
+from portal.audit.access import record_cli_access
 from portal.auth.registration import register_customer
 from portal.auth.services import reissue_card
 from portal.cli_support import (
@@ -37,7 +38,7 @@ from portal.cli_support import (
 )
 from portal.customers import messages as cm
 from portal.customers.errors import LoginIdTaken, UnderCorrection, ValidationFailed
-from portal.customers.services import NewCustomer, customer_by_login_id
+from portal.customers.services import APPLICATION_FIELDS, NewCustomer, customer_by_login_id
 from portal.extensions import db
 
 customers_cli = AppGroup("customers", help="Register and manage customers.")
@@ -73,6 +74,7 @@ def customers_create(as_json: bool, password_stdin: bool, **fields) -> None:
     fields["password"] = read_password(fields["password"], password_stdin)
     try:
         result = register_customer(NewCustomer(**fields))
+        record_cli_access("register", customer_id=result.customer.id, fields=APPLICATION_FIELDS)
     except ValidationFailed as exc:
         fail(exc.one_line())
     except LoginIdTaken:
@@ -103,6 +105,7 @@ def cards_issue(login_id: str, as_json: bool) -> None:
     if customer is None:
         fail(f"no customer with login ID {login_id!r}")
     card, codes = reissue_card(customer)
+    record_cli_access("card_issue", customer_id=customer.id, fields=["security_card"])
     db.session.commit()
     if as_json:
         click.echo(
@@ -194,6 +197,7 @@ def corrections_approve(correction_id: int, as_json: bool) -> None:
     except ValidationFailed as exc:
         fail(exc.one_line())
     notices = [{"id": n.id, "recipient": n.recipient} for n in row.notifications]
+    record_cli_access("correction_approve", customer_id=row.customer_id, fields=[row.field])
     db.session.commit()
     if as_json:
         click.echo(
@@ -216,6 +220,7 @@ def corrections_reject(correction_id: int, reason: str) -> None:
         fail(am.message_for(exc))
     except ValidationFailed as exc:
         fail(exc.one_line())
+    record_cli_access("correction_reject", customer_id=row.customer_id, fields=[row.field])
     db.session.commit()
     click.echo(f"반려했습니다 / rejected: #{row.id} ({row.field})")
 
@@ -261,6 +266,7 @@ def disclosures_record(
         fail(exc.one_line())
     except UnderCorrection as exc:
         fail(am.message_for(exc))
+    record_cli_access("disclosure_record", customer_id=customer.id, fields=["disclosures"])
     db.session.commit()
     if as_json:
         click.echo(json.dumps({"disclosure_id": row.id}))
@@ -307,6 +313,7 @@ def inquiries_answer(inquiry_id: int, body: str | None, body_file: str | None) -
         fail(am.message_for(exc))
     except ValidationFailed as exc:
         fail(exc.one_line())
+    record_cli_access("inquiry_answer", customer_id=row.customer_id, fields=["inquiries"])
     db.session.commit()
     click.echo(f"답변했습니다 / answered: #{row.id}")
 

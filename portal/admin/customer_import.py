@@ -19,10 +19,12 @@ from contextlib import nullcontext, suppress
 
 import click
 
+from portal.audit.access import record_cli_access
 from portal.auth import messages as m
 from portal.auth.errors import ImportConflict, ImportRefused
 from portal.auth.imports import ImportedCustomer, apply_import, check_import, row_error
 from portal.cli_support import fail, print_card
+from portal.customers.services import APPLICATION_FIELDS
 from portal.extensions import db
 from portal.security import create_private_file
 
@@ -128,7 +130,10 @@ def _write(plan) -> list[ImportedCustomer]:
         else nullcontext(None)
     )
     with bar as progress:
-        return apply_import(plan, progress=progress.update if progress is not None else None)
+        created = apply_import(plan, progress=progress.update if progress is not None else None)
+    for customer in created:
+        record_cli_access("register", customer_id=customer.customer_id, fields=APPLICATION_FIELDS)
+    return created
 
 
 def _print_sheet(created: list[ImportedCustomer]) -> None:

@@ -30,28 +30,11 @@ from portal.customers import messages as cm
 from portal.customers.errors import LoginIdTaken, ValidationFailed
 from portal.customers.search import QUERY_MAX, normalise_query
 from portal.customers.search import search_customers as search_customers_service
-from portal.customers.services import NewCustomer
+from portal.customers.services import APPLICATION_FIELDS, NewCustomer
 from portal.pagination import parse_page
 
 menu_item("admin.search_customers", "customers.search", _l("고객 조회"), order=10)
 menu_item("admin.register_customer", "customers.register", _l("고객 등록"), order=20)
-
-# What a registration records as touched: the application form's items and the credentials.
-REGISTER_FIELDS = (
-    "login_id",
-    "name",
-    "email",
-    "phone",
-    "member_type",
-    "customer_type",
-    "birth_date",
-    "business_number",
-    "postal_code",
-    "address",
-    "country",
-    "username",
-    "password",
-)
 
 
 @bp.get("/customers")
@@ -129,7 +112,7 @@ def register_customer():
                     g.staff,
                     "register",
                     customer_id=customer.id,
-                    fields=[*REGISTER_FIELDS, credential],
+                    fields=[*APPLICATION_FIELDS, "password", credential],
                 )
                 qr = None
                 if result.otp_secret is not None:

@@ -16,12 +16,10 @@ from portal.auth.errors import ImportConflict, ImportRefused
 from portal.auth.imports import import_customers
 from portal.billing.errors import ImportFailed
 from portal.billing.imports import import_billing
+from portal.customers.services import APPLICATION_FIELDS
 
 menu_item("admin.import_customers_file", "customers.register", _l("가입신청서 일괄 등록"), order=25)
 menu_item("admin.import_billing_file", "billing.import", _l("청구·납부 가져오기"), order=60)
-
-# Fields of an application form, as the access log names them (never their values).
-APPLICATION_FIELDS = ("login_id", "name", "email", "phone", "address", "birth_date")
 
 
 def uploaded_text() -> str | None:

@@ -18,8 +18,10 @@ while holding it; a rolled-back request writes nothing, like the change it would
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,6 +82,20 @@ def record_access(
         # Begin now, so that a rollback before anything else ran still drops the queue.
         session.begin()
     session.info.setdefault(_QUEUE, []).append(touch)
+
+
+def record_cli_access(
+    action: str, *, customer_id: int | None = None, fields: Iterable[str] = ()
+) -> None:
+    """An access record for staff work on the command line: the actor is ``cli:<OS user>``
+    (the server's own account control says who that is)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        user = str(os.getuid())
+    record_access(
+        staff_id=None, actor=f"cli:{user}", action=action, customer_id=customer_id, fields=fields
+    )
 
 
 def record_hash(seq: int, touch: Touch, prev_hash: str) -> str:

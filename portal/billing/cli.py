@@ -13,6 +13,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from portal.audit.access import record_cli_access
 from portal.billing.errors import BillingError, CustomerNotFound
 from portal.billing.imports import import_billing
 from portal.billing.invoices import add_invoice, record_payment
@@ -47,6 +48,7 @@ def add_invoice_command(
         fail(exc.one_line())
     except BillingError as exc:
         fail(message_for(exc))
+    record_cli_access("invoice_add", customer_id=customer.id, fields=["invoices"])
     db.session.commit()
     if as_json:
         click.echo(json.dumps({"invoice_id": invoice.id}))
@@ -86,6 +88,8 @@ def import_command(path: str, as_json: bool) -> None:
     text = read_body(path)
     try:
         result = import_billing(text)
+        for customer_id in sorted(result.customer_ids):
+            record_cli_access("billing_import", customer_id=customer_id, fields=["invoices"])
     except BillingError as exc:
         db.session.rollback()
         for line, message in getattr(exc, "rows", []):

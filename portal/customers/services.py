@@ -29,6 +29,23 @@ from portal.customers.models import (
 from portal.dbtypes import KST
 from portal.extensions import db
 
+# The items of the application form (policy §1), as the access log names them when staff
+# register a customer: names only, never values.
+APPLICATION_FIELDS = (
+    "login_id",
+    "name",
+    "email",
+    "phone",
+    "member_type",
+    "customer_type",
+    "birth_date",
+    "business_number",
+    "postal_code",
+    "address",
+    "country",
+    "username",
+)
+
 
 @dataclass
 class NewCustomer:

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
+from portal.audit.access import record_cli_access
 from portal.cli_support import fail
 from portal.customers.errors import ValidationFailed
 from portal.dbtypes import ID_MAX
@@ -17,7 +18,13 @@ from portal.extensions import db
 from portal.withdrawal.errors import NoOpenRequest, WithdrawalError
 from portal.withdrawal.messages import message_for
 from portal.withdrawal.rights import answer_rights_request, open_rights_requests
-from portal.withdrawal.services import complete_request, open_requests
+from portal.withdrawal.services import (
+    DESTROYED_TABLES,
+    RETAINED_TABLES,
+    complete_request,
+    open_requests,
+    queued_request,
+)
 
 withdrawals_cli = AppGroup("withdrawals", help="Withdrawal requests (탈퇴 신청) for staff.")
 rights_cli = AppGroup("rights", help="Deletion, suspension and consent requests (권리 행사).")
@@ -44,6 +51,13 @@ def withdrawals_list() -> None:
 def withdrawals_complete(request_id: int, actor: str) -> None:
     """Complete a queued request once payments are settled (destroys the customer's data)."""
     try:
+        customer_id = queued_request(request_id).customer.id
+        # Before the service: afterwards the customer is gone (the record keeps the id only).
+        record_cli_access(
+            "withdrawal_complete",
+            customer_id=customer_id,
+            fields=sorted(set(RETAINED_TABLES) | set(DESTROYED_TABLES)),
+        )
         complete_request(request_id, actor=actor)
         db.session.commit()
     except WithdrawalError as exc:

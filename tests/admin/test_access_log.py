@@ -122,3 +122,13 @@ def test_parallel_commits_never_fork_the_chain(app, writers):
     report = verify_chain()
     assert report.ok, report.problems
     assert report.checked == writers * 5
+
+
+def test_staff_commands_leave_access_records(app, runner, customer):
+    """Work on the command line is on record too, under the server account that did it."""
+    result = runner.invoke(args=["cards", "issue", customer.login_id])
+    assert result.exit_code == 0, result.output
+    row = db.session.scalars(select(AccessRecord).where(AccessRecord.action == "card_issue")).one()
+    assert row.actor.startswith("cli:") and row.staff_id is None
+    assert row.customer_id == customer.id and row.fields == "security_card"
+    assert verify_chain().ok
