@@ -9,24 +9,13 @@ from dataclasses import dataclass
 from portal.account.corrections import open_correction_fields
 from portal.auth.services import FactorStatus, factor_status
 from portal.customers.models import CORRECTABLE_FIELDS, Customer
-from portal.customers.services import customer_by_id
+from portal.customers.services import APPLICATION_FIELDS, customer_by_id
 from portal.withdrawal.rights import rights_requests_of
 from portal.withdrawal.services import open_request_of
 
 # Every personal-data item the record page shows unmasked: the access record names them.
 SHOWN_FIELDS = (
-    "login_id",
-    "name",
-    "email",
-    "phone",
-    "member_type",
-    "customer_type",
-    "birth_date",
-    "business_number",
-    "postal_code",
-    "address",
-    "country",
-    "username",
+    *APPLICATION_FIELDS,
     "service_lines",
     "last_login",
     "security_card",

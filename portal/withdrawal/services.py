@@ -191,29 +191,26 @@ def cancel_request(customer: Customer) -> WithdrawalRequest:
     return row
 
 
-def open_requests() -> list[tuple[WithdrawalRequest, str]]:
-    """Every open request with the customer's login ID, oldest first (the staff queue)."""
-    stmt = (
+def _open_requests_stmt():
+    """Open requests with the customer's login ID, oldest first (the (status, created_at)
+    index)."""
+    return (
         select(WithdrawalRequest, LoginId.login_id)
         .join(Customer, Customer.id == WithdrawalRequest.customer_id)
         .join(LoginId, LoginId.id == Customer.login_id_id)
         .where(WithdrawalRequest.status == "open")
         .order_by(WithdrawalRequest.created_at, WithdrawalRequest.id)
     )
-    return [(row, login_id) for row, login_id in db.session.execute(stmt)]
+
+
+def open_requests() -> list[tuple[WithdrawalRequest, str]]:
+    """Every open request with the customer's login ID, oldest first (the command's list)."""
+    return [(row, login_id) for row, login_id in db.session.execute(_open_requests_stmt())]
 
 
 def open_requests_page(*, page: int = 1, per_page: int = 20) -> Page:
-    """One page of the staff queue: (request, login ID) pairs, oldest first (the
-    (status, created_at) index)."""
-    stmt = (
-        select(WithdrawalRequest, LoginId.login_id)
-        .join(Customer, Customer.id == WithdrawalRequest.customer_id)
-        .join(LoginId, LoginId.id == Customer.login_id_id)
-        .where(WithdrawalRequest.status == "open")
-        .order_by(WithdrawalRequest.created_at, WithdrawalRequest.id)
-    )
-    return paginate_rows(stmt, page=page, per_page=per_page)
+    """One page of the staff queue: (request, login ID) pairs, oldest first."""
+    return paginate_rows(_open_requests_stmt(), page=page, per_page=per_page)
 
 
 def open_request_count() -> int:
