@@ -7,6 +7,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -44,6 +45,7 @@ from portal.auth.forms import (
     RecoveryForm,
 )
 from portal.auth.guards import reauth_required
+from portal.auth.sessions import touch_session
 from portal.customers import messages as cm
 from portal.extensions import limiter, login_manager
 from portal.pagination import parse_page
@@ -69,6 +71,11 @@ def _forgot_account_key() -> str:
     counted alike whether or not an account has it, so the limit itself tells nothing."""
     typed = (request.form.get("login_id") or request.form.get("email") or "").strip().lower()
     return "forgot:" + keyed_hash(typed)[:32]
+
+
+def _joined(messages: list) -> str:
+    """Several field messages as one sentence for a form's single error line."""
+    return " ".join(str(message) for message in messages)
 
 
 @login_manager.unauthorized_handler
@@ -112,8 +119,11 @@ def login():
     status = 200
     if request.method == "POST":
         if not form.validate():
-            error = m.BAD_CREDENTIALS if form.login_id.data else cm.REQUIRED
-            status = 400 if not (form.login_id.data and form.password.data) else 200
+            missing = m.missing_fields(form)
+            # An empty field is named; anything else refused in shape (an over-long ID)
+            # gets the usual answer, which tells nothing about the account.
+            error = _joined(missing) if missing else m.BAD_CREDENTIALS
+            status = 400 if missing else 200
         else:
             try:
                 step = signin.begin_login(login_id=form.login_id.data, password=form.password.data)
@@ -208,7 +218,7 @@ def recovery():
     if request.method == "POST":
         form = RecoveryForm(request.form)
         if not form.validate():
-            error, status = m.RECOVERY_WRONG, 400
+            error, status = _joined(m.missing_fields(form)) or m.RECOVERY_WRONG, 400
         else:
             try:
                 token, left = signin.use_recovery_code(pending, code=form.recovery_code.data)
@@ -235,7 +245,7 @@ def activate():
     if request.method == "POST":
         form = NewPasswordForm(request.form)
         if not form.validate():
-            errors, status = [cm.REQUIRED], 400
+            errors, status = m.missing_fields(form) or [cm.REQUIRED], 400
         else:
             try:
                 signin.activate(
@@ -333,7 +343,7 @@ def reset_password():
     if request.method == "POST":
         form = NewPasswordForm(request.form)
         if not form.validate():
-            errors, status = [cm.REQUIRED], 400
+            errors, status = m.missing_fields(form) or [cm.REQUIRED], 400
         else:
             try:
                 pending_token = reset.choose_new_password(
@@ -397,7 +407,7 @@ def reauth():
     if request.method == "POST":
         form = ReauthForm(request.form)
         if not form.validate():
-            error, status = cm.REQUIRED, 400
+            error, status = _joined(m.missing_fields(form)) or cm.REQUIRED, 400
         else:
             try:
                 auth.reauthenticate(
@@ -422,7 +432,7 @@ def change_password():
     if request.method == "POST":
         form = ChangePasswordForm(request.form)
         if not form.validate():
-            errors, status = [cm.REQUIRED], 400
+            errors, status = m.missing_fields(form) or [cm.REQUIRED], 400
         else:
             try:
                 auth.change_password(
@@ -455,6 +465,17 @@ def change_password():
 def security():
     overview = auth.security_overview(current_user, current_user.current_session)
     return render_template("auth/security.html", **vars(overview))
+
+
+@bp.post("/account/session/extend")
+@login_required
+def extend_session():
+    """ "연장" in the idle warning: the script asks for JSON; a plain form post (the button
+    pressed before the script could send it) goes back to the page it came from."""
+    seconds = touch_session(current_user.current_session)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(remaining=seconds)
+    return redirect(safe_next_url(request.form.get("next"), default=url_for("account.dashboard")))
 
 
 @bp.post("/account/security/sessions/<int:session_id>/end")
