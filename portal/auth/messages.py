@@ -26,8 +26,6 @@ ACCOUNT_LOCKED = _l(
 )
 STEP2_EXPIRED = _l("인증 시간이 지났습니다. 처음부터 다시 로그인해 주세요.")
 STEP2_TOO_MANY = _l("잘못된 입력이 너무 많아 로그인을 중단했습니다. 처음부터 다시 로그인해 주세요.")
-# Said on the sign-in page before anyone fails (the numbers are the settings).
-LOCKOUT_RULE = _l("비밀번호 %(count)s회 연속 오류 시 %(minutes)s분간 로그인이 제한됩니다.")
 LOGIN_FIRST = _l("먼저 아이디와 비밀번호로 로그인해 주세요.")
 
 CARD_WRONG = _l("보안카드 번호가 올바르지 않습니다. (%(count)s/%(limit)s회 실패)")

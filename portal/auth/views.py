@@ -24,6 +24,7 @@ from portal.auth.errors import (
     AccountLocked,
     ActivationRequired,
     AuthError,
+    CardLocked,
     EmailMalformed,
     InvalidCredentials,
     OtpNotEnrolled,
@@ -173,12 +174,12 @@ def verify():
                 # A parallel request (a double click) completed this sign-in first.
                 return _back_to_login(exc)
             except SecondFactorError as exc:
-                error = m.message_for(exc)
                 state = signin.step_two(pending)
+                error = _step_two_message(exc, state)
             else:
                 return _finish_login(token, pending.customer, m.SIGNED_IN)
     if error is None and state.problem is not None:
-        error = m.message_for(state.problem)
+        error = _step_two_message(state.problem, state)
     return (
         render_template(
             "auth/verify.html",
@@ -186,11 +187,19 @@ def verify():
             challenge=state.challenge,
             switch_to=state.switch_to,
             recovery_offered=state.recovery_offered,
+            stuck=state.stuck,
             minutes=signin.step_two_minutes(),
             error=error,
         ),
         status,
     )
+
+
+def _step_two_message(exc: SecondFactorError, state: signin.StepTwo):
+    """A locked card with nothing else to offer must not suggest "another method"."""
+    if isinstance(exc, CardLocked) and state.stuck:
+        return m.CARD_LOCKED_ONLY
+    return m.message_for(exc)
 
 
 @bp.post("/login/verify/method")
@@ -514,7 +523,7 @@ def enrol_otp():
     enrolment = auth.otp_enrolment(current_user)
     return (
         render_template(
-            "auth/enrol_otp.html", secret=enrolment.secret, qr_svg=enrolment.qr_svg, error=error
+            "auth/enrol_otp.html", enrolment=enrolment, error=error
         ),
         status,
     )
