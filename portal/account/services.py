@@ -26,7 +26,6 @@ from portal.database import checkpoint_wal_after_commit
 from portal.extensions import db
 from portal.policy.notices import latest_notices
 
-
 # Security events that are a failed attempt to sign in (a wrong password, card code, OTP or
 # recovery code); the locks that follow are consequences, not further attempts.
 FAILED_SIGN_IN_KINDS = ("login_failure", "second_factor_failure")
@@ -85,12 +84,14 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
         select(previous_event.c.ip).scalar_subquery().label("ip"),
         balance_due_expr(customer.id).label("balance"),
         select(func.count()).select_from(failures).scalar_subquery().label("failures"),
-        last_failure.with_only_columns(failures.c.created_at).limit(1).scalar_subquery().label(
-            "failure_at"
-        ),
-        last_failure.with_only_columns(failures.c.ip).limit(1).scalar_subquery().label(
-            "failure_ip"
-        ),
+        last_failure.with_only_columns(failures.c.created_at)
+        .limit(1)
+        .scalar_subquery()
+        .label("failure_at"),
+        last_failure.with_only_columns(failures.c.ip)
+        .limit(1)
+        .scalar_subquery()
+        .label("failure_ip"),
     ).subquery("previous_login")
     stmt = (
         select(

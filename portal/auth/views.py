@@ -522,9 +522,7 @@ def enrol_otp():
                 return render_template("auth/recovery_codes.html", codes=codes)
     enrolment = auth.otp_enrolment(current_user)
     return (
-        render_template(
-            "auth/enrol_otp.html", enrolment=enrolment, error=error
-        ),
+        render_template("auth/enrol_otp.html", enrolment=enrolment, error=error),
         status,
     )
 
