@@ -80,7 +80,8 @@ function setUpIdleWarning() {
     document.getElementById("idle-extend").focus();
     tick = setInterval(() => {
       const left = deadline - Date.now();
-      if (left <= 0) expire();
+      // A second's grace: the server ends the session only once the idle time has passed.
+      if (left <= -1000) expire();
       else show(left);
     }, 1000);
   };
