@@ -479,7 +479,7 @@ def security():
 @bp.post("/account/session/extend")
 @login_required
 def extend_session():
-    """ "연장" in the idle warning: the script asks for JSON; a plain form post (the button
+    """The idle warning's "연장": the script asks for JSON; a plain form post (the button
     pressed before the script could send it) goes back to the page it came from."""
     seconds = touch_session(current_user.current_session)
     if request.accept_mimetypes.best == "application/json":
