@@ -147,6 +147,16 @@ class Config:
         self.PORTAL_IMPORT_SCREEN_MAX_ROWS = _env_int("PORTAL_IMPORT_SCREEN_MAX_ROWS", 200)
         if self.PORTAL_IMPORT_MAX_ROWS < 1:
             raise ConfigError("PORTAL_IMPORT_MAX_ROWS must be 1 or more")
+        # The customer centre, in one place: every page that sends a customer to it (a locked
+        # card, the footer, error pages) prints these. Data, not code: a new number is a
+        # setting, not a release.
+        self.PORTAL_CS_PHONE = (os.environ.get("PORTAL_CS_PHONE") or "").strip() or "02-2679-8705"
+        self.PORTAL_CS_HOURS = (os.environ.get("PORTAL_CS_HOURS") or "").strip() or (
+            "평일 09:00~18:00"
+        )
+        # How long before the idle timeout the page warns and offers "연장" (at most half
+        # the idle timeout, so a short timeout still leaves time to read the warning).
+        self.PORTAL_IDLE_WARNING_SECONDS = _env_int("PORTAL_IDLE_WARNING_SECONDS", 120)
         # Staff (PRODUCT.md §7): a shorter idle timeout than customers', a working day at
         # most, passwords renewed every 90 days and none of the last five again.
         self.PORTAL_STAFF_IDLE_SECONDS = _env_int("PORTAL_STAFF_IDLE_SECONDS", 900)

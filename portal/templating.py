@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import get_locale
+from flask_login import current_user
 
 from portal.account import corrections, inquiries
+from portal.audit.devices import device_label
 from portal.audit.messages import event_label
 from portal.auth import forms as auth_forms
 from portal.auth import passwords
 from portal.customers import validation as v
 from portal.customers.validation import display_phone
-from portal.dbtypes import KST
+from portal.dbtypes import KST, utcnow
 
 # maxlength= of the form fields, taken from the rules that check them: {{ limits.email }}.
 LIMITS = {
@@ -51,15 +53,58 @@ def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def device(user_agent: str | None) -> str:
+    """The browser and system of a user agent ("Chrome · Windows"); the raw string, cut short,
+    only when the parser knows neither (a script, an unknown client)."""
+    label = device_label(user_agent)
+    if label:
+        return label
+    raw = (user_agent or "").strip()
+    return raw[:40] + ("…" if len(raw) > 40 else "") if raw else "-"
+
+
+def customer_centre() -> dict[str, str]:
+    """The customer-centre number and hours (settings PORTAL_CS_PHONE, PORTAL_CS_HOURS)."""
+    cfg = current_app.config
+    return {"phone": cfg["PORTAL_CS_PHONE"], "hours": cfg["PORTAL_CS_HOURS"]}
+
+
+def idle_warning(idle_seconds: int, warning_seconds: int) -> int:
+    """Seconds before the idle timeout at which the page warns: at most half the timeout."""
+    return max(1, min(warning_seconds, idle_seconds // 2))
+
+
+def idle_timer() -> dict[str, int] | None:
+    """For a signed-in page: the idle timeout, the seconds left of it now (the server touches
+    "last seen" at most once a minute, so the page counts from that, not from its own load),
+    and when to warn. None when nobody is signed in."""
+    if request.blueprint == "admin" or not current_user or not current_user.is_authenticated:
+        return None  # staff pages have their own session, and their own timeout
+    row = getattr(current_user, "current_session", None)
+    if row is None:
+        return None
+    cfg = current_app.config
+    seconds = cfg["PORTAL_SESSION_IDLE_SECONDS"]
+    remaining = seconds - int((utcnow() - row.last_seen_at).total_seconds())
+    return {
+        "seconds": seconds,
+        "remaining": max(0, remaining),
+        "warning": idle_warning(seconds, cfg["PORTAL_IDLE_WARNING_SECONDS"]),
+    }
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(kst, "kst")
     app.add_template_filter(won, "won")
     app.add_template_filter(iso_date, "isodate")
     # {{ c.phone|phone(c.member_type) }}: stored E.164, shown national or international.
     app.add_template_filter(display_phone, "phone")
+    # {{ s.user_agent|device }}: "Chrome · Windows" instead of the raw user-agent string.
+    app.add_template_filter(device, "device")
 
     app.add_template_global(event_label, "event_label")
     app.add_template_global(LIMITS, "limits")
+    app.add_template_global(idle_timer, "idle_timer")
 
     @app.context_processor
     def inject_globals() -> dict:
@@ -67,4 +112,5 @@ def register(app: Flask) -> None:
             "current_locale": str(get_locale() or "ko"),
             "request_id": g.get("request_id", ""),
             "current_path": request.full_path.rstrip("?") if request else "/",
+            "customer_centre": customer_centre(),
         }

@@ -38,6 +38,7 @@ from portal.customers.models import (
     Customer,
     LoginId,
 )
+from portal.customers.services import collect
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.mail.services import alert
@@ -81,15 +82,8 @@ def request_correction(
         raise ValidationFailed({"field": m.CORRECTION_FIELD_INVALID})
     if field not in applicable_fields(customer):
         raise ValidationFailed({"field": m.CORRECTION_FIELD_NOT_APPLICABLE})
-    new_value = None
-    try:
-        new_value = _normalise(field, value)
-    except v.FieldInvalid as exc:
-        errors["value"] = exc.message
-    try:
-        clean_reason = v.clean_text(reason, max_length=REASON_MAX)
-    except v.FieldInvalid as exc:
-        errors["reason"] = exc.message
+    new_value = collect(errors, "value", _normalise, field, value)
+    clean_reason = collect(errors, "reason", v.clean_text, reason, max_length=REASON_MAX)
     if new_value is not None and new_value == _current(customer, field):
         errors["value"] = m.CORRECTION_SAME
     if errors:

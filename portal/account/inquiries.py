@@ -12,6 +12,7 @@ from portal.account.models import RETENTION_COMPLAINT, Inquiry
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
 from portal.customers.models import Customer, LoginId
+from portal.customers.services import collect
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.mail.services import alert
@@ -30,10 +31,7 @@ def submit_inquiry(customer: Customer, *, subject: str | None, body: str | None)
     errors: dict[str, object] = {}
     clean = {}
     for name, value, limit in (("subject", subject, SUBJECT_MAX), ("body", body, BODY_MAX)):
-        try:
-            clean[name] = v.clean_text(value, max_length=limit)
-        except v.FieldInvalid as exc:
-            errors[name] = exc.message
+        clean[name] = collect(errors, name, v.clean_text, value, max_length=limit)
     if errors:
         raise ValidationFailed(errors)
     row = Inquiry(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.account.errors import StaleProfile
@@ -26,6 +26,10 @@ from portal.database import checkpoint_wal_after_commit
 from portal.extensions import db
 from portal.policy.notices import latest_notices
 
+# Security events that are a failed attempt to sign in (a wrong password, card code, OTP or
+# recovery code); the locks that follow are consequences, not further attempts.
+FAILED_SIGN_IN_KINDS = ("login_failure", "second_factor_failure")
+
 
 @dataclass
 class DashboardSummary:
@@ -35,6 +39,9 @@ class DashboardSummary:
     notices: list
     balance_due: int = 0
     lines: list = field(default_factory=list)
+    failed_sign_ins: int = 0  # since the previous successful sign-in
+    last_failure_at: object | None = None
+    last_failure_ip: str | None = None
 
 
 def dashboard_summary(customer: Customer) -> DashboardSummary:
@@ -57,13 +64,45 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
         .limit(1)
         .subquery()
     )
+    previous_at = select(previous_event.c.created_at).scalar_subquery()
+    # Failed sign-ins since the previous one that succeeded (all of them before a first
+    # sign-in): what a customer should notice if someone else is trying their password.
+    failures = (
+        select(SecurityEvent.created_at, SecurityEvent.ip)
+        .where(
+            SecurityEvent.customer_id == customer.id,
+            SecurityEvent.kind.in_(FAILED_SIGN_IN_KINDS),
+            or_(previous_at.is_(None), SecurityEvent.created_at > previous_at),
+        )
+        .subquery()
+    )
+    last_failure = select(failures.c.created_at, failures.c.ip).order_by(
+        failures.c.created_at.desc()
+    )
     previous = select(
-        select(previous_event.c.created_at).scalar_subquery().label("at"),
+        previous_at.label("at"),
         select(previous_event.c.ip).scalar_subquery().label("ip"),
         balance_due_expr(customer.id).label("balance"),
+        select(func.count()).select_from(failures).scalar_subquery().label("failures"),
+        last_failure.with_only_columns(failures.c.created_at)
+        .limit(1)
+        .scalar_subquery()
+        .label("failure_at"),
+        last_failure.with_only_columns(failures.c.ip)
+        .limit(1)
+        .scalar_subquery()
+        .label("failure_ip"),
     ).subquery("previous_login")
     stmt = (
-        select(previous.c.at, previous.c.ip, previous.c.balance, ServiceLine)
+        select(
+            previous.c.at,
+            previous.c.ip,
+            previous.c.balance,
+            previous.c.failures,
+            previous.c.failure_at,
+            previous.c.failure_ip,
+            ServiceLine,
+        )
         .select_from(previous)
         .outerjoin(ServiceLine, ServiceLine.customer_id == customer.id)
         .order_by(ServiceLine.id)
@@ -75,6 +114,9 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
         previous_login_ip=rows[0].ip if rows else None,
         notices=latest_notices(limit=5),
         balance_due=int(rows[0].balance or 0) if rows else 0,
+        failed_sign_ins=int(rows[0].failures or 0) if rows else 0,
+        last_failure_at=rows[0].failure_at if rows else None,
+        last_failure_ip=rows[0].failure_ip if rows else None,
         lines=[row.ServiceLine for row in rows if row.ServiceLine is not None],
     )
 

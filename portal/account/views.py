@@ -251,8 +251,16 @@ def corrections():
     )
 
 
+@bp.get("/account/export")
+@login_required
+def export_page():
+    """Where re-authentication returns for the data download: a POST cannot be replayed
+    after the detour, so this page holds the download button, one click from the file."""
+    return render_template("account/export_page.html")
+
+
 @bp.post("/account/export")
-@reauth_required(return_to="/account/profile")
+@reauth_required(return_to="/account/export")
 def export():
     customer = current_user
     data = export_customer_data(customer)

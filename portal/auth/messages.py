@@ -34,13 +34,22 @@ CARD_LOCKED = _l(
     "보안카드 번호를 여러 번 잘못 입력하여 보안카드가 잠겼습니다. "
     "다른 인증 수단을 쓰거나 고객센터에서 보안카드를 재발급받아 주세요."
 )
+# The same lock for a customer with no other factor: nothing to switch to on this page.
+CARD_LOCKED_ONLY = _l(
+    "보안카드 번호를 여러 번 잘못 입력하여 보안카드가 잠겼습니다. "
+    "고객센터에서 보안카드를 재발급받으면 다시 로그인할 수 있습니다."
+)
 CARD_STALE = _l(
     "다른 창에서 보안카드 질문이 바뀌었습니다. 아래에 새로 표시된 번호를 입력해 주세요."
 )
 CARD_MISSING = _l("사용할 수 있는 보안카드가 없습니다. 고객센터에 재발급을 요청해 주세요.")
 CARD_EXHAUSTED = _l("이 보안카드의 번호 조합을 모두 사용했습니다. 보안카드를 재발급받아 주세요.")
 
-OTP_WRONG = _l("OTP 번호가 올바르지 않습니다. (%(count)s/%(limit)s회 실패)")
+OTP_WRONG = _l(
+    "OTP 번호가 올바르지 않습니다. (%(count)s/%(limit)s회 실패) "
+    "앱의 번호가 계속 맞지 않으면 휴대전화의 시각이 정확한지(날짜 및 시간 자동 설정) "
+    "확인해 주세요."
+)
 OTP_FORMAT = _l("OTP 번호는 숫자 6자리로 입력해 주세요.")
 OTP_REPLAY = _l("이미 사용한 OTP 번호입니다. 앱에 새 번호가 나오면 입력해 주세요.")
 OTP_LOCKED = _l(
@@ -76,6 +85,23 @@ FORGOT_ID_SENT = _l(
     "입력하신 이메일로 가입된 계정이 있으면, 그 주소로 아이디를 보냈습니다. 아이디는 화면에 "
     "표시하지 않습니다. 메일이 오지 않으면 고객센터(02-2679-8705)로 연락해 주세요."
 )
+# An empty required field names itself (the summary above the form is read on its own).
+LOGIN_ID_MISSING = _l("아이디를 입력해 주세요.")
+PASSWORD_MISSING = _l("비밀번호를 입력해 주세요.")
+PASSWORD_CONFIRM_MISSING = _l("비밀번호 확인을 입력해 주세요.")
+CURRENT_PASSWORD_MISSING = _l("지금 비밀번호를 입력해 주세요.")
+NEW_PASSWORD_MISSING = _l("새 비밀번호를 입력해 주세요.")
+NEW_PASSWORD_CONFIRM_MISSING = _l("새 비밀번호 확인을 입력해 주세요.")
+RECOVERY_CODE_MISSING = _l("복구 코드를 입력해 주세요.")
+MISSING = {
+    "login_id": LOGIN_ID_MISSING,
+    "password": PASSWORD_MISSING,
+    "password_confirm": PASSWORD_CONFIRM_MISSING,
+    "current_password": CURRENT_PASSWORD_MISSING,
+    "new_password": NEW_PASSWORD_MISSING,
+    "new_password_confirm": NEW_PASSWORD_CONFIRM_MISSING,
+    "recovery_code": RECOVERY_CODE_MISSING,
+}
 FORGOT_PASSWORD_REQUIRED = _l("아이디 또는 이메일 주소를 입력해 주세요.")
 EMAIL_REQUIRED = _l("이메일 주소를 입력해 주세요.")
 EMAIL_MALFORMED = _l("올바른 이메일 주소가 아닙니다. 예: name@example.com")
@@ -102,6 +128,12 @@ def minutes(seconds: int) -> int:
 CARD_CHANGED = _l(
     "그사이 보안카드가 이미 재발급되었습니다. 고객 정보를 다시 열어 현재 카드를 확인해 주세요."
 )
+
+
+def missing_fields(form) -> list:
+    """One message per empty field of a refused sign-in form, in the form's order
+    ("아이디를 입력해 주세요."); empty when every field was filled (a shape problem)."""
+    return [MISSING[f.name] for f in form if f.name in MISSING and not (f.data or "").strip()]
 
 
 def message_for(exc: e.AuthError):

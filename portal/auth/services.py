@@ -118,6 +118,14 @@ class OtpEnrolment:
 
     secret: str
     qr_svg: Markup
+    # The same key as an otpauth:// link: on a phone the QR code cannot be scanned by the
+    # phone showing it, but the link opens the authenticator app with the key filled in.
+    uri: str = ""
+
+    @property
+    def secret_groups(self) -> list[str]:
+        """The key in groups of four, as it is easiest to read and type."""
+        return [self.secret[i : i + 4] for i in range(0, len(self.secret), 4)]
 
 
 def otp_enrolment(customer: Customer) -> OtpEnrolment:
@@ -125,7 +133,7 @@ def otp_enrolment(customer: Customer) -> OtpEnrolment:
     until it is confirmed or expires, then a new one."""
     secret = otp.pending_secret(customer.id) or otp.start_enrolment(customer)
     uri = otp.provisioning_uri(secret, customer.login_id)
-    return OtpEnrolment(secret=secret, qr_svg=otp.qr_svg(uri))
+    return OtpEnrolment(secret=secret, qr_svg=otp.qr_svg(uri), uri=uri)
 
 
 @dataclass

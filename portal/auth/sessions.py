@@ -97,6 +97,14 @@ def load_user_from_session(token: str) -> Customer | None:
     return customer
 
 
+def touch_session(row: UserSession, *, now: datetime | None = None) -> int:
+    """Count this moment as activity ("연장" before the idle timeout): the session's idle
+    time starts again. Returns the seconds of idle time the session now has."""
+    row.last_seen_at = now or utcnow()
+    db.session.flush()
+    return current_app.config["PORTAL_SESSION_IDLE_SECONDS"]
+
+
 def end_other_sessions(customer: Customer, keep: UserSession | None) -> int:
     """End every session of ``customer`` except ``keep``; returns how many ended."""
     stmt = delete(UserSession).where(UserSession.customer_id == customer.id)

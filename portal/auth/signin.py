@@ -176,6 +176,13 @@ class StepTwo:
         """Recovery codes stand in for an OTP app, so they are offered beside OTP only."""
         return "otp" in self.methods
 
+    @property
+    def stuck(self) -> bool:
+        """Nothing on this page can get the customer in now: the factor cannot be answered
+        (locked, missing, used up) and no other factor or recovery code is on offer. The
+        page then says what to do instead (the customer centre), never "use another"."""
+        return self.problem is not None and self.switch_to is None and not self.recovery_offered
+
 
 def step_two_minutes() -> int:
     """The time allowed for step 2 in whole minutes, rounded down (never more than it is)."""

@@ -7,6 +7,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -23,6 +24,7 @@ from portal.auth.errors import (
     AccountLocked,
     ActivationRequired,
     AuthError,
+    CardLocked,
     EmailMalformed,
     InvalidCredentials,
     OtpNotEnrolled,
@@ -44,6 +46,7 @@ from portal.auth.forms import (
     RecoveryForm,
 )
 from portal.auth.guards import reauth_required
+from portal.auth.sessions import touch_session
 from portal.customers import messages as cm
 from portal.extensions import limiter, login_manager
 from portal.pagination import parse_page
@@ -69,6 +72,11 @@ def _forgot_account_key() -> str:
     counted alike whether or not an account has it, so the limit itself tells nothing."""
     typed = (request.form.get("login_id") or request.form.get("email") or "").strip().lower()
     return "forgot:" + keyed_hash(typed)[:32]
+
+
+def _joined(messages: list) -> str:
+    """Several field messages as one sentence for a form's single error line."""
+    return " ".join(str(message) for message in messages)
 
 
 @login_manager.unauthorized_handler
@@ -112,8 +120,11 @@ def login():
     status = 200
     if request.method == "POST":
         if not form.validate():
-            error = m.BAD_CREDENTIALS if form.login_id.data else cm.REQUIRED
-            status = 400 if not (form.login_id.data and form.password.data) else 200
+            missing = m.missing_fields(form)
+            # An empty field is named; anything else refused in shape (an over-long ID)
+            # gets the usual answer, which tells nothing about the account.
+            error = _joined(missing) if missing else m.BAD_CREDENTIALS
+            status = 400 if missing else 200
         else:
             try:
                 step = signin.begin_login(login_id=form.login_id.data, password=form.password.data)
@@ -163,12 +174,12 @@ def verify():
                 # A parallel request (a double click) completed this sign-in first.
                 return _back_to_login(exc)
             except SecondFactorError as exc:
-                error = m.message_for(exc)
                 state = signin.step_two(pending)
+                error = _step_two_message(exc, state)
             else:
                 return _finish_login(token, pending.customer, m.SIGNED_IN)
     if error is None and state.problem is not None:
-        error = m.message_for(state.problem)
+        error = _step_two_message(state.problem, state)
     return (
         render_template(
             "auth/verify.html",
@@ -176,11 +187,19 @@ def verify():
             challenge=state.challenge,
             switch_to=state.switch_to,
             recovery_offered=state.recovery_offered,
+            stuck=state.stuck,
             minutes=signin.step_two_minutes(),
             error=error,
         ),
         status,
     )
+
+
+def _step_two_message(exc: SecondFactorError, state: signin.StepTwo):
+    """A locked card with nothing else to offer must not suggest "another method"."""
+    if isinstance(exc, CardLocked) and state.stuck:
+        return m.CARD_LOCKED_ONLY
+    return m.message_for(exc)
 
 
 @bp.post("/login/verify/method")
@@ -208,7 +227,7 @@ def recovery():
     if request.method == "POST":
         form = RecoveryForm(request.form)
         if not form.validate():
-            error, status = m.RECOVERY_WRONG, 400
+            error, status = _joined(m.missing_fields(form)) or m.RECOVERY_WRONG, 400
         else:
             try:
                 token, left = signin.use_recovery_code(pending, code=form.recovery_code.data)
@@ -235,7 +254,7 @@ def activate():
     if request.method == "POST":
         form = NewPasswordForm(request.form)
         if not form.validate():
-            errors, status = [cm.REQUIRED], 400
+            errors, status = m.missing_fields(form) or [cm.REQUIRED], 400
         else:
             try:
                 signin.activate(
@@ -333,7 +352,7 @@ def reset_password():
     if request.method == "POST":
         form = NewPasswordForm(request.form)
         if not form.validate():
-            errors, status = [cm.REQUIRED], 400
+            errors, status = m.missing_fields(form) or [cm.REQUIRED], 400
         else:
             try:
                 pending_token = reset.choose_new_password(
@@ -397,7 +416,7 @@ def reauth():
     if request.method == "POST":
         form = ReauthForm(request.form)
         if not form.validate():
-            error, status = cm.REQUIRED, 400
+            error, status = _joined(m.missing_fields(form)) or cm.REQUIRED, 400
         else:
             try:
                 auth.reauthenticate(
@@ -422,7 +441,7 @@ def change_password():
     if request.method == "POST":
         form = ChangePasswordForm(request.form)
         if not form.validate():
-            errors, status = [cm.REQUIRED], 400
+            errors, status = m.missing_fields(form) or [cm.REQUIRED], 400
         else:
             try:
                 auth.change_password(
@@ -455,6 +474,17 @@ def change_password():
 def security():
     overview = auth.security_overview(current_user, current_user.current_session)
     return render_template("auth/security.html", **vars(overview))
+
+
+@bp.post("/account/session/extend")
+@login_required
+def extend_session():
+    """The idle warning's "연장": the script asks for JSON; a plain form post (the button
+    pressed before the script could send it) goes back to the page it came from."""
+    seconds = touch_session(current_user.current_session)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(remaining=seconds)
+    return redirect(safe_next_url(request.form.get("next"), default=url_for("account.dashboard")))
 
 
 @bp.post("/account/security/sessions/<int:session_id>/end")
@@ -492,9 +522,7 @@ def enrol_otp():
                 return render_template("auth/recovery_codes.html", codes=codes)
     enrolment = auth.otp_enrolment(current_user)
     return (
-        render_template(
-            "auth/enrol_otp.html", secret=enrolment.secret, qr_svg=enrolment.qr_svg, error=error
-        ),
+        render_template("auth/enrol_otp.html", enrolment=enrolment, error=error),
         status,
     )
 

@@ -3,6 +3,22 @@
 from flask_babel import lazy_gettext as _l
 
 REQUIRED = _l("필수 항목입니다.")
+# An empty required field, named (see services.collect); REQUIRED only where none is known.
+MISSING = {
+    "login_id": _l("아이디를 입력해 주세요."),
+    "name": _l("성명을 입력해 주세요."),
+    "email": _l("이메일을 입력해 주세요."),
+    "phone": _l("연락처를 입력해 주세요."),
+    "postal_code": _l("우편번호를 입력해 주세요."),
+    "address": _l("주소를 입력해 주세요."),
+    "country": _l("국가를 입력해 주세요."),
+    "username": _l("유저네임을 입력해 주세요."),
+    # The account pages' own forms (inquiries, correction requests).
+    "subject": _l("제목을 입력해 주세요."),
+    "body": _l("내용을 입력해 주세요."),
+    "value": _l("바꿀 내용을 입력해 주세요."),
+    "reason": _l("신청 사유를 입력해 주세요."),
+}
 TOO_LONG = _l("%(max)s자 이하로 입력해 주세요.")
 LOGIN_ID_FORMAT = _l("아이디는 영문 소문자, 숫자, 밑줄(_)로 4~20자여야 합니다.")
 LOGIN_ID_TAKEN = _l("이미 발급되었거나 사용할 수 없는 아이디입니다.")

@@ -101,6 +101,10 @@ def collect(errors: dict, name: str, rule, *args, **kwargs):
     """Apply a field rule; on failure note its message under ``name`` and return None."""
     try:
         return rule(*args, **kwargs)
+    except v.FieldMissing as exc:
+        # "이메일을 입력해 주세요.", not a bare "필수 항목입니다." (the summary lists it alone).
+        errors[name] = m.MISSING.get(name, exc.message)
+        return None
     except v.FieldInvalid as exc:
         errors[name] = exc.message
         return None

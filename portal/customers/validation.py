@@ -40,13 +40,17 @@ class FieldInvalid(ValueError):
         self.message = message
 
 
+class FieldMissing(FieldInvalid):
+    """A required field was left empty: the caller, knowing the field, names it."""
+
+
 def clean_text(value: str | None, *, max_length: int, required: bool = True) -> str:
     """Trim, NFC-normalise, refuse control characters and over-long text."""
     text = unicodedata.normalize("NFC", (value or "").strip())
     if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in text):
         raise FieldInvalid(m.CONTROL_CHARACTERS)
     if required and not text:
-        raise FieldInvalid(m.REQUIRED)
+        raise FieldMissing(m.REQUIRED)
     if len(text) > max_length:
         raise FieldInvalid(m.TOO_LONG % {"max": max_length})
     return text
@@ -55,6 +59,8 @@ def clean_text(value: str | None, *, max_length: int, required: bool = True) -> 
 def login_id(value: str | None) -> str:
     """Login IDs are case-insensitive: stored lower-cased."""
     text = (value or "").strip().lower()
+    if not text:
+        raise FieldMissing(m.REQUIRED)
     if not LOGIN_ID_RE.fullmatch(text):
         raise FieldInvalid(m.LOGIN_ID_FORMAT)
     return text
@@ -114,6 +120,8 @@ def display_phone(stored: str | None, member_type: str) -> str:
 
 def postal_code(value: str | None) -> str:
     text = unicodedata.normalize("NFKC", (value or "").strip())
+    if not text:
+        raise FieldMissing(m.REQUIRED)
     if not POSTAL_RE.fullmatch(text):
         raise FieldInvalid(m.POSTAL_CODE_INVALID)
     return text
@@ -121,6 +129,8 @@ def postal_code(value: str | None) -> str:
 
 def country(value: str | None) -> str:
     text = (value or "").strip().upper()
+    if not text:
+        raise FieldMissing(m.REQUIRED)
     if not COUNTRY_RE.fullmatch(text) or text == "KR":
         raise FieldInvalid(m.COUNTRY_INVALID)
     return text

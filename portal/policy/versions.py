@@ -197,6 +197,11 @@ def version_by_label(label: str | None) -> PolicyVersion | None:
     return db.session.scalars(select(PolicyVersion).where(PolicyVersion.label == label)).first()
 
 
+def has_revisions() -> bool:
+    """True once there are two versions to compare (the diff page has nothing to show before)."""
+    return (db.session.scalar(select(func.count()).select_from(PolicyVersion)) or 0) > 1
+
+
 def previous_version(version: PolicyVersion) -> PolicyVersion | None:
     """The version that ``version`` replaces."""
     stmt = (

@@ -191,4 +191,14 @@ def inject_policy_banner() -> dict:
                 g.policy_banner = None
         return g.policy_banner
 
-    return {"policy_banner": banner, "policy_status_labels": m.STATUS_LABELS}
+    def has_revisions() -> bool:
+        # Asked only by the pages that draw the policy sub-menu: one count, once a request.
+        if "policy_has_revisions" not in g:
+            g.policy_has_revisions = versions.has_revisions()
+        return g.policy_has_revisions
+
+    return {
+        "policy_banner": banner,
+        "policy_status_labels": m.STATUS_LABELS,
+        "policy_has_revisions": has_revisions,
+    }

@@ -190,10 +190,10 @@ def test_second_request_for_same_field_is_refused(signed_in, client):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"field": "name", "value": "", "reason": "r"}, "필수 항목"),
+        ({"field": "name", "value": "", "reason": "r"}, "바꿀 내용을 입력해 주세요"),
         ({"field": "birth_date", "value": "01/02/1990", "reason": "r"}, "YYYY-MM-DD"),
         ({"field": "business_number", "value": "1248100998", "reason": "r"}, "해당하지 않는"),
-        ({"field": "name", "value": "홍길순", "reason": ""}, "필수 항목"),
+        ({"field": "name", "value": "홍길순", "reason": ""}, "신청 사유를 입력해 주세요"),
         ({"field": "name", "value": "x" * 10_240, "reason": "r"}, "입력 형식"),
         ({"field": "<script>", "value": "x", "reason": "r"}, "정정할 항목"),
     ],

@@ -198,8 +198,8 @@ def test_cli_answer_with_text_and_errors(app, db, customer, runner):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"subject": "", "body": "b"}, "필수 항목"),
-        ({"subject": "s", "body": ""}, "필수 항목"),
+        ({"subject": "", "body": "b"}, "제목을 입력해 주세요"),
+        ({"subject": "s", "body": ""}, "내용을 입력해 주세요"),
         ({"subject": "가" * 201, "body": "b"}, "200자 이하"),
         ({"subject": "s", "body": "가" * 5001}, "5000자 이하"),
         ({"subject": "s", "body": "x" * 30_000}, "입력 형식"),

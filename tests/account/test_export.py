@@ -171,11 +171,30 @@ def test_export_needs_recent_password(app, db, signed_in, client):
     response = _download(client)
     assert response.status_code == 302
     assert "/reauth" in response.headers["Location"]
-    assert "next=/account/profile" in response.headers["Location"]
+    # Back to the download page, not the profile: the file is one click away (issue 14).
+    assert response.headers["Location"].endswith("/reauth?next=/account/export")
 
 
-def test_export_refuses_get_and_anonymous(client):
-    assert client.get(EXPORT).status_code == 405
+def test_after_reauth_the_download_page_offers_the_file(app, db, signed_in, client):
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(UserSession.__table__).values(authenticated_at=utcnow() - timedelta(minutes=10))
+        )
+    assert _download(client).status_code == 302
+    response = post_form(
+        client, "/reauth", {"password": signed_in.password, "next": EXPORT}, page="/reauth"
+    )
+    assert response.status_code == 302 and response.headers["Location"] == EXPORT
+    page = client.get(EXPORT).get_data(as_text=True)
+    assert 'id="export-button"' in page and 'action="/account/export"' in page
+    response = post_form(client, EXPORT, {})
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+
+
+def test_export_page_and_download_refuse_anonymous(client):
+    response = client.get(EXPORT)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
     response = _download_anonymous(client)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 

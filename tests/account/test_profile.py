@@ -91,8 +91,8 @@ def test_service_lines_show_the_service_name(app, db, signed_in, client):
         )
     db.session.commit()
     profile = client.get("/account/profile").get_data(as_text=True)
-    assert "<tr><td>AnyTrack</td><td>베이직</td>" in profile
-    assert "<tr><td>Spot</td><td>스팟 플러스</td>" in profile
+    assert '<td data-label="서비스">AnyTrack</td><td data-label="요금제">베이직</td>' in profile
+    assert '<td data-label="서비스">Spot</td><td data-label="요금제">스팟 플러스</td>' in profile
     dashboard = client.get("/account").get_data(as_text=True)
     assert "<li>AnyTrack · 베이직 · " in dashboard and "<li>Spot · 스팟 플러스 · " in dashboard
 
@@ -199,10 +199,10 @@ BAD_INPUT = [
     ("phone", "+1 415 555 2671", "국내 전화번호"),
     ("postal_code", "0452", "우편번호는 숫자 5자리"),
     ("postal_code", "045241", "우편번호는 숫자 5자리"),
-    ("postal_code", "", "우편번호는 숫자 5자리"),
-    ("address", "", "필수 항목"),
+    ("postal_code", "", "우편번호를 입력해 주세요"),
+    ("address", "", "주소를 입력해 주세요"),
     ("address", "가" * 301, "300자 이하"),
-    ("username", "", "필수 항목"),
+    ("username", "", "유저네임을 입력해 주세요"),
     ("username", "x" * 41, "40자 이하"),
     ("username", "bell\x07", "입력할 수 없는 문자"),
     ("email", "x" * 10_240, "입력 형식이 올바르지 않습니다"),

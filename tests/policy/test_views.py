@@ -306,3 +306,22 @@ def test_banner_costs_one_query_per_page(app, client, db, frozen):
         event.remove(engine, "before_cursor_execute", record)
     assert BANNER_RE.search(html)
     assert len([s for s in statements if "policy_versions" in s]) == 1
+
+
+def test_compare_link_appears_only_once_there_is_a_revision(client, db, frozen):
+    """Issue 14: with one version, "변경 내용 비교" would lead to a page not found."""
+    for url in ("/privacy", "/privacy/versions", "/privacy/officers"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'href="/privacy/diff"' not in html and "변경 내용 비교" not in html, url
+    assert client.get("/privacy/diff").status_code == 404
+    announce_revision(db)
+    html = client.get("/privacy/versions").get_data(as_text=True)
+    assert 'href="/privacy/diff"' in html
+    assert client.get("/privacy/diff").status_code == 200
+
+
+def test_policy_page_keeps_contents_and_top_in_reach(client, frozen):
+    html = client.get("/privacy").get_data(as_text=True)
+    assert 'id="policy-toc"' in html
+    bar = html.split('id="policy-to-top">')[1].split("</p>")[0]
+    assert bar == '<a href="#policy-toc">목차</a><a href="#main">맨 위로</a>'
