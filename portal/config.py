@@ -14,6 +14,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from portal.business import BusinessConfigError, BusinessDetails, from_environment
+
 
 class ConfigError(RuntimeError):
     """The configuration is incomplete or unsafe; the message is one line for operators."""
@@ -67,6 +69,7 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY: str | None = None
     PORTAL_DATA_KEYS: tuple[str, ...] | list[str] = ()
+    PORTAL_BUSINESS: BusinessDetails = BusinessDetails()
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict | None = None
@@ -157,6 +160,11 @@ class Config:
         keys = _env_list("PORTAL_DATA_KEYS")
         self.PORTAL_DATA_KEYS = validate_data_keys(keys, "PORTAL_DATA_KEYS") if keys else []
         self.read_mail_settings()
+        try:
+            # 상호, 대표자, 사업자등록번호, customer centre...: footer, errors, documents, mail.
+            self.PORTAL_BUSINESS = from_environment()
+        except BusinessConfigError as exc:
+            raise ConfigError(str(exc)) from exc
 
     def read_mail_settings(self) -> None:
         """The outbox's delivery settings and the canonical address of links in mail."""

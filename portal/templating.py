@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 
 from portal.account import corrections, inquiries
@@ -67,4 +67,6 @@ def register(app: Flask) -> None:
             "current_locale": str(get_locale() or "ko"),
             "request_id": g.get("request_id", ""),
             "current_path": request.full_path.rstrip("?") if request else "/",
+            # The company's details (portal/business.py): footer, error pages, documents.
+            "business": current_app.config["PORTAL_BUSINESS"],
         }

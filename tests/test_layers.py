@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
         "forms",
         "errors",
         "pagination",
+        "business",
     },
     {"cli_support"},
     {"customers"},

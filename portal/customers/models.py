@@ -58,6 +58,8 @@ class Customer(UserMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(20))
     postal_code: Mapped[str | None] = mapped_column(String(5))
     address: Mapped[str] = mapped_column(String(300), default="")
+    # 상세주소 (building, floor, unit), apart from the road address the postcode belongs to.
+    address_detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
     country: Mapped[str | None] = mapped_column(String(2))
     username: Mapped[str] = mapped_column(String(40), default="")
     # Where each item came from when it is not the application form: "email:self,name:
