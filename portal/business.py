@@ -77,7 +77,7 @@ ENVIRONMENT_NAMES = {
     "cs_hours": "PORTAL_CS_HOURS",
     "cs_email": "PORTAL_CS_EMAIL",
 }
-assert set(ENVIRONMENT_NAMES) == {f.name for f in fields(BusinessDetails)}  # noqa: S101
+assert set(ENVIRONMENT_NAMES) == {f.name for f in fields(BusinessDetails)}
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> BusinessDetails:

@@ -1,4 +1,4 @@
-"""Policy tests start from a database holding the seed policy, officers and terms (as after
+"""Policy tests start from a database holding the seed policy and officers (as after
 ``flask db upgrade``), at a fixed moment in Seoul unless a test travels elsewhere."""
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=KST)
 
 @pytest.fixture(autouse=True)
 def seeded(app, db):
-    from portal.policy.seed.loader import ensure_seed, ensure_terms_seed
+    from portal.policy.seed.loader import ensure_seed
 
     ensure_seed()
-    ensure_terms_seed()
     db.session.commit()
 
 
