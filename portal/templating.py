@@ -26,6 +26,8 @@ LIMITS = {
     "postal_code": v.POSTAL_CODE_LENGTH,
     "country": v.COUNTRY_LENGTH,
     "address": v.ADDRESS_MAX,
+    "address_detail": v.ADDRESS_DETAIL_MAX,
+    "representative": v.REPRESENTATIVE_MAX,
     "username": v.USERNAME_MAX,
     "inquiry_subject": inquiries.SUBJECT_MAX,
     "inquiry_body": inquiries.BODY_MAX,
@@ -47,19 +49,35 @@ def won(amount: int | None) -> str:
     return f"{amount or 0:,}원"
 
 
+def kst_iso(value: str | None) -> str:
+    """An ISO-8601 UTC timestamp (the data download's) shown in Asia/Seoul."""
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST")
+
+
 def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
+
+
+def country_name(code: str | None) -> str:
+    """A country code as its name in the page's language: ``US`` → 미국 / United States."""
+    if not code:
+        return ""
+    return dict(v.country_options(str(get_locale() or "ko"))).get(code, code)
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(kst, "kst")
     app.add_template_filter(won, "won")
     app.add_template_filter(iso_date, "isodate")
+    app.add_template_filter(kst_iso, "kst_iso")
     # {{ c.phone|phone(c.member_type) }}: stored E.164, shown national or international.
     app.add_template_filter(display_phone, "phone")
 
     app.add_template_global(event_label, "event_label")
     app.add_template_global(LIMITS, "limits")
+    app.add_template_global(country_name, "country_name")
 
     @app.context_processor
     def inject_globals() -> dict:

@@ -1,4 +1,4 @@
-"""terms of use beside the privacy policy; a separate 상세주소
+"""terms of use beside the privacy policy; 상세주소 and 대표자 of customers
 
 Revision ID: 0009
 Revises: 0008
@@ -12,7 +12,8 @@ Written by hand, checked against portal/policy/models.py and portal/customers/mo
   (document, effective_on) get their index in place of the one on effective_on alone.
 - The first terms of use (이용약관) are inserted, as 0002 inserted the first policy.
 - customers gains `address_detail` (상세주소: building, floor, unit), kept apart from the
-  road address so the postcode-and-road part can be checked and printed on its own.
+  road address so the postcode-and-road part can be checked and printed on its own, and
+  `representative` (대표자) for business customers, whose `name` is the 상호.
 - The downgrade deletes the terms versions (and their notices' links) before it drops the
   column, since labels could otherwise collide under the old single-column unique key.
 """
@@ -48,6 +49,7 @@ def upgrade():
 
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('address_detail', sa.String(length=200), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('representative', sa.String(length=100), server_default='', nullable=False))
 
     # Naive UTC, as the models' UTCDateTime stores it.
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -73,6 +75,7 @@ def downgrade():
     )
     op.execute("DELETE FROM policy_versions WHERE document = 'terms'")
     with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_column('representative')
         batch_op.drop_column('address_detail')
 
     with op.batch_alter_table('policy_versions', schema=None) as batch_op:

@@ -111,6 +111,8 @@ def update_profile(
     username: str | None,
     postal_code: str | None = None,
     country: str | None = None,
+    address_detail: str | None = None,
+    representative: str | None = None,
 ) -> list[str]:
     """Apply a profile edit by the customer; return the names of the fields that changed.
 
@@ -131,6 +133,10 @@ def update_profile(
     :raises ReauthNeeded: the password was not typed recently enough in ``session_row``.
     :raises StaleProfile: the form was made from an older version, or a concurrent edit won.
     :raises ValidationFailed: a field breaks its rule; nothing was changed.
+
+    ``address_detail`` (상세주소) is optional: None (a form or script that does not send it)
+    leaves the stored one as it is; "" clears it. ``representative`` (대표자) likewise, and
+    only for business customers (ignored for individuals).
     """
     customer_id = customer.id  # readable after a failed flush, for the exception
     ensure_recent_password(session_row)
@@ -143,6 +149,24 @@ def update_profile(
         "address": collect(errors, "address", v.clean_text, address, max_length=v.ADDRESS_MAX),
         "username": collect(errors, "username", v.clean_text, username, max_length=v.USERNAME_MAX),
     }
+    if address_detail is not None:
+        wanted["address_detail"] = collect(
+            errors,
+            "address_detail",
+            v.clean_text,
+            address_detail,
+            max_length=v.ADDRESS_DETAIL_MAX,
+            required=False,
+        )
+    if representative is not None and customer.customer_type == "business":
+        wanted["representative"] = collect(
+            errors,
+            "representative",
+            v.clean_text,
+            representative,
+            max_length=v.REPRESENTATIVE_MAX,
+            required=False,
+        )
     if customer.member_type == "general":
         wanted["postal_code"] = collect(errors, "postal_code", v.postal_code, postal_code)
     else:
@@ -175,7 +199,7 @@ def current_profile_values(customer_id: int) -> list[tuple[object, str]]:
     customer = db.session.get(Customer, customer_id)
     if customer is None:
         return []
-    names = ["email", "phone", "address", "username"]
+    names = ["email", "phone", "address", "address_detail", "username"]
     names.insert(2, "postal_code" if customer.member_type == "general" else "country")
     shown = {name: getattr(customer, name) or "" for name in names}
     shown["phone"] = v.display_phone(customer.phone, customer.member_type)
