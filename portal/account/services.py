@@ -17,6 +17,7 @@ from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSe
 from portal.auth.sessions import ensure_recent_password
 from portal.billing.invoices import balance_due_expr, method_exprs
 from portal.billing.methods import summarise
+from portal.billing.models import Invoice
 from portal.customers import messages as cm
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
@@ -35,6 +36,8 @@ class DashboardSummary:
     notices: list
     balance_due: int = 0
     lines: list = field(default_factory=list)
+    # How many invoices billing holds: "nothing unpaid" is only said once there is a bill.
+    invoices: int = 0
 
 
 def dashboard_summary(customer: Customer) -> DashboardSummary:
@@ -61,9 +64,13 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
         select(previous_event.c.created_at).scalar_subquery().label("at"),
         select(previous_event.c.ip).scalar_subquery().label("ip"),
         balance_due_expr(customer.id).label("balance"),
+        select(func.count(Invoice.id))
+        .where(Invoice.customer_id == customer.id)
+        .scalar_subquery()
+        .label("invoices"),
     ).subquery("previous_login")
     stmt = (
-        select(previous.c.at, previous.c.ip, previous.c.balance, ServiceLine)
+        select(previous.c.at, previous.c.ip, previous.c.balance, previous.c.invoices, ServiceLine)
         .select_from(previous)
         .outerjoin(ServiceLine, ServiceLine.customer_id == customer.id)
         .order_by(ServiceLine.id)
@@ -75,6 +82,7 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
         previous_login_ip=rows[0].ip if rows else None,
         notices=latest_notices(limit=5),
         balance_due=int(rows[0].balance or 0) if rows else 0,
+        invoices=int(rows[0].invoices or 0) if rows else 0,
         lines=[row.ServiceLine for row in rows if row.ServiceLine is not None],
     )
 
