@@ -14,6 +14,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from portal.business import BusinessConfigError, BusinessDetails, from_environment
+
 
 class ConfigError(RuntimeError):
     """The configuration is incomplete or unsafe; the message is one line for operators."""
@@ -67,6 +69,7 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY: str | None = None
     PORTAL_DATA_KEYS: tuple[str, ...] | list[str] = ()
+    PORTAL_BUSINESS: BusinessDetails = BusinessDetails()
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict | None = None
@@ -147,13 +150,6 @@ class Config:
         self.PORTAL_IMPORT_SCREEN_MAX_ROWS = _env_int("PORTAL_IMPORT_SCREEN_MAX_ROWS", 200)
         if self.PORTAL_IMPORT_MAX_ROWS < 1:
             raise ConfigError("PORTAL_IMPORT_MAX_ROWS must be 1 or more")
-        # The customer centre, in one place: every page that sends a customer to it (a locked
-        # card, the footer, error pages) prints these. Data, not code: a new number is a
-        # setting, not a release.
-        self.PORTAL_CS_PHONE = (os.environ.get("PORTAL_CS_PHONE") or "").strip() or "02-2679-8705"
-        self.PORTAL_CS_HOURS = (os.environ.get("PORTAL_CS_HOURS") or "").strip() or (
-            "평일 09:00~18:00"
-        )
         # How long before the idle timeout the page warns and offers "연장" (at most half
         # the idle timeout, so a short timeout still leaves time to read the warning).
         self.PORTAL_IDLE_WARNING_SECONDS = _env_int("PORTAL_IDLE_WARNING_SECONDS", 120)
@@ -174,6 +170,11 @@ class Config:
         keys = _env_list("PORTAL_DATA_KEYS")
         self.PORTAL_DATA_KEYS = validate_data_keys(keys, "PORTAL_DATA_KEYS") if keys else []
         self.read_mail_settings()
+        try:
+            # 상호, 대표자, 사업자등록번호, customer centre...: footer, errors, documents, mail.
+            self.PORTAL_BUSINESS = from_environment()
+        except BusinessConfigError as exc:
+            raise ConfigError(str(exc)) from exc
 
     def read_mail_settings(self) -> None:
         """The outbox's delivery settings and the canonical address of links in mail."""

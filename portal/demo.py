@@ -19,7 +19,8 @@ from portal.customers.services import NewCustomer, customer_by_login_id
 from portal.dbtypes import kst_today
 from portal.extensions import db
 from portal.policy.notices import post_notice
-from portal.policy.seed.loader import ensure_seed
+from portal.policy.officers import fill_officer_contact
+from portal.policy.seed.loader import ensure_seed, ensure_terms_seed
 from portal.security import decrypt
 
 # Demo sign-ins are printed by `flask demo load`; they exist only in development data, and
@@ -35,6 +36,22 @@ DEMO_STAFF = (
     ("privacy", "개인정보 보호책임자", "privacy_officer"),
     ("admin", "관리자", "admin"),
 )
+
+# The §9 officers' names and addresses: the seed policy gives roles and numbers only.
+DEMO_OFFICERS = {
+    "개인정보 관리책임자": {
+        "name": "정아리",
+        "department": "경영지원실",
+        "phone": "02-6309-6800",
+        "email": "privacy@arion.example.kr",
+    },
+    "개인정보 관리담당자": {
+        "name": "박지훈",
+        "department": "솔루션사업팀",
+        "phone": "02-2679-8705",
+        "email": "privacy-desk@arion.example.kr",
+    },
+}
 
 DEMO_CUSTOMERS = [
     NewCustomer(
@@ -271,6 +288,9 @@ def load_demo() -> list[dict]:
     if env_name not in DEMO_ENVIRONMENTS:
         raise DemoRefused(env_name)
     ensure_seed()  # a no-op after ``flask db upgrade`` (migration 0002 inserts it)
+    ensure_terms_seed()
+    for role, contact in DEMO_OFFICERS.items():
+        fill_officer_contact(role, **contact)
     sign_ins: list[dict] = []
     for data in DEMO_CUSTOMERS:
         customer = customer_by_login_id(data.login_id)

@@ -28,6 +28,8 @@ LIMITS = {
     "postal_code": v.POSTAL_CODE_LENGTH,
     "country": v.COUNTRY_LENGTH,
     "address": v.ADDRESS_MAX,
+    "address_detail": v.ADDRESS_DETAIL_MAX,
+    "representative": v.REPRESENTATIVE_MAX,
     "username": v.USERNAME_MAX,
     "inquiry_subject": inquiries.SUBJECT_MAX,
     "inquiry_body": inquiries.BODY_MAX,
@@ -49,6 +51,13 @@ def won(amount: int | None) -> str:
     return f"{amount or 0:,}원"
 
 
+def kst_iso(value: str | None) -> str:
+    """An ISO-8601 UTC timestamp (the data download's) shown in Asia/Seoul."""
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST")
+
+
 def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
@@ -64,9 +73,10 @@ def device(user_agent: str | None) -> str:
 
 
 def customer_centre() -> dict[str, str]:
-    """The customer-centre number and hours (settings PORTAL_CS_PHONE, PORTAL_CS_HOURS)."""
-    cfg = current_app.config
-    return {"phone": cfg["PORTAL_CS_PHONE"], "hours": cfg["PORTAL_CS_HOURS"]}
+    """The customer-centre number and hours: the business details' (portal/business.py;
+    settings PORTAL_CS_PHONE, PORTAL_CS_HOURS), the one place they are kept."""
+    business = current_app.config["PORTAL_BUSINESS"]
+    return {"phone": business.cs_phone, "hours": business.cs_hours}
 
 
 def idle_warning(idle_seconds: int, warning_seconds: int) -> int:
@@ -93,10 +103,18 @@ def idle_timer() -> dict[str, int] | None:
     }
 
 
+def country_name(code: str | None) -> str:
+    """A country code as its name in the page's language: ``US`` → 미국 / United States."""
+    if not code:
+        return ""
+    return dict(v.country_options(str(get_locale() or "ko"))).get(code, code)
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(kst, "kst")
     app.add_template_filter(won, "won")
     app.add_template_filter(iso_date, "isodate")
+    app.add_template_filter(kst_iso, "kst_iso")
     # {{ c.phone|phone(c.member_type) }}: stored E.164, shown national or international.
     app.add_template_filter(display_phone, "phone")
     # {{ s.user_agent|device }}: "Chrome · Windows" instead of the raw user-agent string.
@@ -105,6 +123,7 @@ def register(app: Flask) -> None:
     app.add_template_global(event_label, "event_label")
     app.add_template_global(LIMITS, "limits")
     app.add_template_global(idle_timer, "idle_timer")
+    app.add_template_global(country_name, "country_name")
 
     @app.context_processor
     def inject_globals() -> dict:
@@ -113,4 +132,6 @@ def register(app: Flask) -> None:
             "request_id": g.get("request_id", ""),
             "current_path": request.full_path.rstrip("?") if request else "/",
             "customer_centre": customer_centre(),
+            # The company's details (portal/business.py): footer, error pages, documents.
+            "business": current_app.config["PORTAL_BUSINESS"],
         }

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.customers.models import Customer, LoginId
+from portal.policy.officers import list_officers
+from portal.policy.versions import current_version
 
 BASE_ARGS = [
     "customers",
@@ -167,6 +169,10 @@ def test_demo_load_is_idempotent(runner, db):
     db.session.expire_all()
     assert len(db.session.scalars(select(Customer)).all()) == count
     assert "kim_minsu" in second.output and "admin" in second.output
+    # The demo fills the §9 officers' names and addresses, and the terms of use are there.
+    assert [o.name for o in list_officers()] == ["정아리", "박지훈"]
+    assert all(o.email and o.department for o in list_officers())
+    assert current_version("terms") is not None
 
 
 def test_staff_create_json(runner):

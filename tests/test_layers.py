@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
         "forms",
         "errors",
         "pagination",
+        "business",
     },
     # Infrastructure: copies the whole database by its URL, knowing no package's tables.
     {"backup"},

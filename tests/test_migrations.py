@@ -54,8 +54,14 @@ def test_upgrade_from_empty_matches_models(empty_database_url, monkeypatch, tmp_
         assert {"customers", "login_ids", "security_cards", "user_sessions"} <= tables
         # The data migration seeds the first policy version on every engine.
         with db.engine.connect() as conn:
-            labels = conn.execute(text("SELECT label FROM policy_versions")).scalars().all()
-        assert labels == ["2023-09-15"]
+            documents = conn.execute(
+                text("SELECT document, label FROM policy_versions ORDER BY document")
+            ).all()
+        # ... and 0009 the first terms of use, under the same label in its own history.
+        assert [tuple(row) for row in documents] == [
+            ("privacy", "2023-09-15"),
+            ("terms", "2023-09-15"),
+        ]
         # And back down to nothing: every migration can be undone.
         downgrade(revision="base")
         remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}

@@ -188,3 +188,11 @@ def export_customer_data(customer: Customer) -> dict:
     data = build_export(customer)
     record_event("data_exported", customer_id=customer.id)
     return data
+
+
+def view_customer_data(customer: Customer) -> dict:
+    """The same collection as the download, for the printable 열람 page; recorded as its own
+    event, so the customer's history tells a look from a file that left the site."""
+    data = build_export(customer)
+    record_event("data_viewed", customer_id=customer.id)
+    return data

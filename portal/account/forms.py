@@ -19,6 +19,8 @@ class ProfileForm(ShapeForm):
     phone = StringField(filters=[strip], validators=[_CAP])
     postal_code = StringField(filters=[strip], validators=[_CAP])
     address = StringField(filters=[strip], validators=[_CAP])
+    address_detail = StringField(filters=[strip], validators=[_CAP])
+    representative = StringField(filters=[strip], validators=[_CAP])
     country = StringField(filters=[strip], validators=[_CAP])
     username = StringField(filters=[strip], validators=[_CAP])
     version = StringField(

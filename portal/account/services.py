@@ -17,6 +17,7 @@ from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSe
 from portal.auth.sessions import ensure_recent_password
 from portal.billing.invoices import balance_due_expr, method_exprs
 from portal.billing.methods import summarise
+from portal.billing.models import Invoice
 from portal.customers import messages as cm
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
@@ -42,6 +43,8 @@ class DashboardSummary:
     failed_sign_ins: int = 0  # since the previous successful sign-in
     last_failure_at: object | None = None
     last_failure_ip: str | None = None
+    # How many invoices billing holds: "nothing unpaid" is only said once there is a bill.
+    invoices: int = 0
 
 
 def dashboard_summary(customer: Customer) -> DashboardSummary:
@@ -92,6 +95,10 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
         .limit(1)
         .scalar_subquery()
         .label("failure_ip"),
+        select(func.count(Invoice.id))
+        .where(Invoice.customer_id == customer.id)
+        .scalar_subquery()
+        .label("invoices"),
     ).subquery("previous_login")
     stmt = (
         select(
@@ -101,6 +108,7 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
             previous.c.failures,
             previous.c.failure_at,
             previous.c.failure_ip,
+            previous.c.invoices,
             ServiceLine,
         )
         .select_from(previous)
@@ -117,6 +125,7 @@ def dashboard_summary(customer: Customer) -> DashboardSummary:
         failed_sign_ins=int(rows[0].failures or 0) if rows else 0,
         last_failure_at=rows[0].failure_at if rows else None,
         last_failure_ip=rows[0].failure_ip if rows else None,
+        invoices=int(rows[0].invoices or 0) if rows else 0,
         lines=[row.ServiceLine for row in rows if row.ServiceLine is not None],
     )
 
@@ -153,6 +162,8 @@ def update_profile(
     username: str | None,
     postal_code: str | None = None,
     country: str | None = None,
+    address_detail: str | None = None,
+    representative: str | None = None,
 ) -> list[str]:
     """Apply a profile edit by the customer; return the names of the fields that changed.
 
@@ -173,6 +184,10 @@ def update_profile(
     :raises ReauthNeeded: the password was not typed recently enough in ``session_row``.
     :raises StaleProfile: the form was made from an older version, or a concurrent edit won.
     :raises ValidationFailed: a field breaks its rule; nothing was changed.
+
+    ``address_detail`` (상세주소) is optional: None (a form or script that does not send it)
+    leaves the stored one as it is; "" clears it. ``representative`` (대표자) likewise, and
+    only for business customers (ignored for individuals).
     """
     customer_id = customer.id  # readable after a failed flush, for the exception
     ensure_recent_password(session_row)
@@ -185,6 +200,24 @@ def update_profile(
         "address": collect(errors, "address", v.clean_text, address, max_length=v.ADDRESS_MAX),
         "username": collect(errors, "username", v.clean_text, username, max_length=v.USERNAME_MAX),
     }
+    if address_detail is not None:
+        wanted["address_detail"] = collect(
+            errors,
+            "address_detail",
+            v.clean_text,
+            address_detail,
+            max_length=v.ADDRESS_DETAIL_MAX,
+            required=False,
+        )
+    if representative is not None and customer.customer_type == "business":
+        wanted["representative"] = collect(
+            errors,
+            "representative",
+            v.clean_text,
+            representative,
+            max_length=v.REPRESENTATIVE_MAX,
+            required=False,
+        )
     if customer.member_type == "general":
         wanted["postal_code"] = collect(errors, "postal_code", v.postal_code, postal_code)
     else:
@@ -217,7 +250,7 @@ def current_profile_values(customer_id: int) -> list[tuple[object, str]]:
     customer = db.session.get(Customer, customer_id)
     if customer is None:
         return []
-    names = ["email", "phone", "address", "username"]
+    names = ["email", "phone", "address", "address_detail", "username"]
     names.insert(2, "postal_code" if customer.member_type == "general" else "country")
     shown = {name: getattr(customer, name) or "" for name in names}
     shown["phone"] = v.display_phone(customer.phone, customer.member_type)

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from portal.account import bp
@@ -13,9 +14,10 @@ from portal.account import messages as m
 from portal.account.corrections import applicable_fields, corrections_of, request_correction
 from portal.account.disclosures import disclosures_of, item_label
 from portal.account.errors import CorrectionAlreadyOpen, StaleProfile
-from portal.account.export import export_customer_data
+from portal.account.export import export_customer_data, view_customer_data
 from portal.account.forms import CorrectionForm, InquiryForm, ProfileForm
 from portal.account.inquiries import inquiries_of, inquiry_of, submit_inquiry
+from portal.account.readable import readable_sections
 from portal.account.services import (
     current_profile_values,
     dashboard_summary,
@@ -28,7 +30,7 @@ from portal.auth.guards import reauth_required
 from portal.auth.sessions import ensure_recent_password
 from portal.customers.errors import ValidationFailed
 from portal.customers.messages import FIELD_LABELS
-from portal.customers.validation import display_phone
+from portal.customers.validation import country_options, display_phone
 from portal.dbtypes import kst_today, utcnow
 from portal.errors import render_error
 from portal.extensions import db, limiter
@@ -75,7 +77,17 @@ def profile():
 # carries ~600 more bytes, and the longest VALID input (300 Korean characters of address,
 # a 254-character email...) still fits; only absurd input is dropped, and it is never saved.
 DRAFT_KEY = "profile_draft"
-DRAFT_FIELDS = ("email", "phone", "postal_code", "address", "country", "username", "version")
+DRAFT_FIELDS = (
+    "email",
+    "phone",
+    "postal_code",
+    "address",
+    "address_detail",
+    "representative",
+    "country",
+    "username",
+    "version",
+)
 DRAFT_MAX_AGE = timedelta(minutes=15)
 DRAFT_MAX_TOKEN = 3000
 
@@ -121,6 +133,11 @@ def _to_reauth(customer, *, typed=None):
     return redirect(url_for("auth.reauth", next=url_for("account.edit_profile")))
 
 
+def _optional(form, name: str) -> str | None:
+    """A field the contract does not require: None when not posted (the stored value stays)."""
+    return form[name].data or "" if name in request.form else None
+
+
 @bp.route("/account/profile/edit", methods=["GET", "POST"])
 @login_required
 def edit_profile():
@@ -140,6 +157,8 @@ def edit_profile():
         "phone": display_phone(customer.phone, customer.member_type),
         "postal_code": customer.postal_code or "",
         "address": customer.address,
+        "address_detail": customer.address_detail,
+        "representative": customer.representative,
         "country": customer.country or "",
         "username": customer.username,
         "version": customer.version,
@@ -168,6 +187,9 @@ def edit_profile():
                     address=form.address.data,
                     country=form.country.data,
                     username=form.username.data,
+                    # Optional in the contract: a client that does not send it keeps it.
+                    address_detail=_optional(form, "address_detail"),
+                    representative=_optional(form, "representative"),
                 )
             except ReauthNeeded:
                 # The window closed between the check above and here (a few milliseconds).
@@ -194,6 +216,7 @@ def edit_profile():
             values=values,
             errors=errors,
             draft_restored=draft is not None,
+            country_options=country_options(str(get_locale() or "ko")),
         ),
         status,
     )
@@ -270,6 +293,18 @@ def export():
         body,
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/account/data")
+@reauth_required
+def view_data():
+    """열람: everything held, as a printable Korean page, from the download's own collection."""
+    data = view_customer_data(current_user)
+    return render_template(
+        "account/view_data.html",
+        sections=readable_sections(data),
+        generated_at=data["generated_at"],
     )
 
 

@@ -25,6 +25,7 @@ EVENT_LABELS = {
     "correction_approved": _l("정정 신청 승인"),
     "correction_rejected": _l("정정 신청 반려"),
     "data_exported": _l("내 정보 내려받기"),
+    "data_viewed": _l("보유 정보 열람"),
     "payment_method_changed": _l("결제 정보 변경"),
 }
 

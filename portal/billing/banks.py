@@ -6,9 +6,10 @@ Data, not code: adding a bank is a line in the CSV file.
 from __future__ import annotations
 
 import csv
-import json
 from functools import cache
 from pathlib import Path
+
+from flask import current_app
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,8 +25,7 @@ def bank_name(code: str | None) -> str:
     return dict(banks()).get(code or "", "")
 
 
-@cache
 def issuer() -> dict[str, str]:
-    """The company that issues invoices and documents (``issuer.json``)."""
-    with (HERE / "issuer.json").open(encoding="utf-8") as fh:
-        return json.load(fh)
+    """The company that issues invoices and documents: the business details of the
+    configuration (portal/business.py), the same the footer of every page shows."""
+    return current_app.config["PORTAL_BUSINESS"].as_issuer()

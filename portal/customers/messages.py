@@ -46,6 +46,8 @@ FIELD_LABELS = {
     "phone": _l("연락처"),
     "postal_code": _l("우편번호"),
     "address": _l("주소"),
+    "address_detail": _l("상세주소"),
+    "representative": _l("대표자"),
     "country": _l("국가"),
     "username": _l("유저네임"),
 }

@@ -70,6 +70,10 @@ class Customer(UserMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(20))
     postal_code: Mapped[str | None] = mapped_column(String(5))
     address: Mapped[str] = mapped_column(String(300), default="")
+    # 상세주소 (building, floor, unit), apart from the road address the postcode belongs to.
+    address_detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Business customers: the name is the 상호 and this the 대표자 (blank for individuals).
+    representative: Mapped[str] = mapped_column(String(100), default="", server_default="")
     country: Mapped[str | None] = mapped_column(String(2))
     username: Mapped[str] = mapped_column(String(40), default="")
     # Where each item came from when it is not the application form: "email:self,name:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 
 from portal.customers import messages as m
@@ -21,6 +23,8 @@ NAME_MAX = 100
 EMAIL_MAX = 254
 PHONE_MAX = 30
 ADDRESS_MAX = 300
+ADDRESS_DETAIL_MAX = 200
+REPRESENTATIVE_MAX = 100
 USERNAME_MAX = 40
 POSTAL_CODE_LENGTH = 5
 COUNTRY_LENGTH = 2
@@ -127,11 +131,41 @@ def postal_code(value: str | None) -> str:
     return text
 
 
+# Codes of the CLDR's territories that are not countries one lives in (regions, unknown,
+# pseudo-locales, the EU and UN), and Korea itself (overseas members live elsewhere).
+_NOT_A_COUNTRY = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "KR"}
+
+
+def country_codes() -> frozenset[str]:
+    """The ISO 3166 codes an overseas member may give (CLDR's list, via Babel)."""
+    return _country_codes()
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    territories = Locale("en").territories
+    return frozenset(
+        code for code in territories if COUNTRY_RE.fullmatch(code) and code not in _NOT_A_COUNTRY
+    )
+
+
+@lru_cache(maxsize=4)
+def country_options(language: str) -> tuple[tuple[str, str], ...]:
+    """(code, name) pairs for the country select, named and sorted in ``language``."""
+    try:
+        names = Locale.parse(language).territories
+    except (ValueError, TypeError):
+        names = Locale("en").territories
+    return tuple(
+        sorted(((code, names.get(code, code)) for code in country_codes()), key=lambda o: o[1])
+    )
+
+
 def country(value: str | None) -> str:
     text = (value or "").strip().upper()
     if not text:
         raise FieldMissing(m.REQUIRED)
-    if not COUNTRY_RE.fullmatch(text) or text == "KR":
+    if not COUNTRY_RE.fullmatch(text) or text not in country_codes():
         raise FieldInvalid(m.COUNTRY_INVALID)
     return text
 

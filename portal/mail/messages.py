@@ -14,8 +14,6 @@ from flask_babel import lazy_gettext as _l
 
 from portal.mail.errors import UnknownKind
 
-CUSTOMER_CENTRE = "02-2679-8705"
-
 GREETING = _l("%(name)s님, 안녕하세요.")
 GREETING_ANONYMOUS = _l("안녕하세요.")
 NOT_YOU = _l("본인이 한 일이 아니라면 즉시 비밀번호를 바꾸고 고객센터(%(centre)s)로 연락해 주세요.")
@@ -163,6 +161,15 @@ KINDS: dict[str, Kind] = {
         ),
         link_label=_l("개정 내용 보기"),
         link_path="/privacy/diff?to=%(label)s",
+    ),
+    "terms_revision": Kind(
+        subject=_l("이용약관 개정 안내"),
+        paragraphs=(
+            _l("서비스 이용약관이 개정되어 %(effective)s부터 시행됩니다."),
+            _l("개정 내용은 아래 링크에서 현행 약관과 비교해 보실 수 있습니다."),
+        ),
+        link_label=_l("개정 내용 보기"),
+        link_path="/terms/diff?to=%(label)s",
     ),
 }
 

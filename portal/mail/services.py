@@ -55,7 +55,12 @@ def render(kind: str, *, language: str, context: dict) -> dict[str, str]:
     """
     spec = m.kind(kind)
     language = language if language in LANGUAGES else "ko"
-    values = {"centre": m.CUSTOMER_CENTRE, "when": kst_time(utcnow()), **context}
+    # The customer centre of every page's footer (portal/business.py), not a copy of it.
+    values = {
+        "centre": current_app.config["PORTAL_BUSINESS"].cs_phone,
+        "when": kst_time(utcnow()),
+        **context,
+    }
     with force_locale(language):
         for key, labels in spec.labels.items():
             if key in values:

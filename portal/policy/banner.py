@@ -61,7 +61,7 @@ def _query_banner(today: date) -> PolicyBanner | None:
     older = aliased(PolicyVersion)
     previous_label = (
         select(older.label)
-        .where(older.effective_on < PolicyVersion.effective_on)
+        .where(older.document == "privacy", older.effective_on < PolicyVersion.effective_on)
         .order_by(older.effective_on.desc(), older.id.desc())
         .limit(1)
         .correlate(PolicyVersion)
@@ -69,7 +69,8 @@ def _query_banner(today: date) -> PolicyBanner | None:
     )
     stmt = (
         select(PolicyVersion.label, PolicyVersion.effective_on, previous_label)
-        .where(PolicyVersion.effective_on > today)
+        # The site-wide banner announces the privacy policy; terms have their own notice.
+        .where(PolicyVersion.document == "privacy", PolicyVersion.effective_on > today)
         .order_by(PolicyVersion.effective_on.asc(), PolicyVersion.id.asc())
         .limit(1)
     )

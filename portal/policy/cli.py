@@ -21,7 +21,7 @@ from portal.extensions import db
 from portal.policy.errors import LabelTaken, PolicyError
 from portal.policy.messages import message_for
 from portal.policy.notices import PINNED_INDEFINITELY, post_notice
-from portal.policy.versions import announce_revision, announcement_notice
+from portal.policy.versions import DOCUMENTS, PRIVACY, announce_revision, announcement_notice
 
 policy_cli = AppGroup("policy", help="Privacy-policy revisions (개인정보 처리방침).")
 notices_cli = AppGroup("notices", help="Notices board (공지사항).")
@@ -51,6 +51,13 @@ def _parse_date(value: str | None, option: str) -> date | None:
 @click.option("--announce", "announce", help="Announcement date (KST), default today.")
 @click.option("--material", is_flag=True, help="A material change: 30 days' notice.")
 @click.option("--author", default="", help="Who announces it (recorded with the version).")
+@click.option(
+    "--document",
+    type=click.Choice(DOCUMENTS),
+    default=PRIVACY,
+    show_default=True,
+    help="Which document: the privacy policy or the terms of use (이용약관).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def policy_announce(
     label: str,
@@ -60,9 +67,11 @@ def policy_announce(
     announce: str | None,
     material: bool,
     author: str,
+    document: str,
     as_json: bool,
 ) -> None:
-    """Schedule a policy revision and publish its pinned announcement notice."""
+    """Schedule a revision of the policy (or, with --document terms, of the terms of use)
+    and publish its pinned announcement notice."""
     body = read_body(body_path)
     effective_on = _parse_date(effective, "--effective")
     announced_on = _parse_date(announce, "--announce")
@@ -75,6 +84,7 @@ def policy_announce(
             announced_on=announced_on,
             material=material,
             author=author,
+            document=document,
         )
         notice_id = announcement_notice(version).id
         db.session.commit()
@@ -87,6 +97,7 @@ def policy_announce(
         click.echo(
             json.dumps(
                 {
+                    "document": version.document,
                     "label": version.label,
                     "announced_on": version.announced_on.isoformat(),
                     "effective_on": version.effective_on.isoformat(),

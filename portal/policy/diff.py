@@ -44,7 +44,7 @@ class PolicyDiff:
         return self.added == 0 and self.removed == 0
 
 
-def _word_parts(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def word_parts(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Mark the changed words inside a changed line pair."""
     a, b = _WORD_RE.findall(old), _WORD_RE.findall(new)
     old_parts: list[tuple[str, str]] = []
@@ -96,7 +96,7 @@ def diff_lines(old_md: str, new_md: str) -> tuple[tuple[DiffLine, ...], int, int
             if one_to_one and all(
                 len(a[i1 + k]) + len(b[j1 + k]) <= MAX_WORD_DIFF_CHARS for k in range(i2 - i1)
             ):
-                pairs = [_word_parts(a[i1 + k], b[j1 + k]) for k in range(i2 - i1)]
+                pairs = [word_parts(a[i1 + k], b[j1 + k]) for k in range(i2 - i1)]
                 for k, (old_parts, _) in enumerate(pairs):
                     lines.append(DiffLine("removed", i1 + k + 1, None, old_parts))
                 for k, (_, new_parts) in enumerate(pairs):

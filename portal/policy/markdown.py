@@ -71,7 +71,8 @@ def _anchor_ids(tokens) -> list[TocEntry]:
             continue
         text = tokens[index + 1].content.strip()
         level = int(token.tag[1])
-        number = re.match(r"(\d{1,3})[.)]\s", text)
+        # "3. 개인정보의 보유…" (the policy) or "제3조 (목적)" (the terms): the number anchors.
+        number = re.match(r"(\d{1,3})[.)]\s", text) or re.match(r"제(\d{1,3})조", text)
         if level <= 2:
             sub, top = 0, top + 1
             # Numbered sections keep their number (links like #section-9 stay valid across

@@ -3,6 +3,8 @@ and :func:`message_for`, the one mapping from a refusal in :mod:`portal.policy.e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 
 from portal.policy.errors import (
@@ -46,6 +48,29 @@ ANNOUNCEMENT_BODY = _l(
 ANNOUNCEMENT_MATERIAL = _l(
     "이번 개정은 이용자 권리에 중요한 변경을 포함하여 시행 30일 전에 알려드립니다."
 )
+
+TERMS_ANNOUNCEMENT_TITLE = _l("이용약관 개정 안내 (%(effective)s 시행)")
+TERMS_ANNOUNCEMENT_BODY = _l(
+    "아리온통신(주) 서비스 이용약관이 %(effective)s부터 변경됩니다. "
+    "변경 전까지는 현재 약관이 적용됩니다.\n\n"
+    "- 공고일자: %(announced)s\n"
+    "- 시행일자: %(effective)s\n\n"
+    "새 약관 전문과 변경 내용 비교는 이 공지의 아래 링크에서 확인하실 수 있습니다. "
+    "시행일 전까지 이의를 제기하지 않고 서비스를 계속 이용하시면 변경 약관에 동의한 것으로 봅니다."
+)
+
+
+@dataclass(frozen=True)
+class AnnouncementTexts:
+    title: object
+    body: object
+
+
+# The announcement notice of each document (versions.DOCUMENTS).
+ANNOUNCEMENT_TEXTS = {
+    "privacy": AnnouncementTexts(ANNOUNCEMENT_TITLE, ANNOUNCEMENT_BODY),
+    "terms": AnnouncementTexts(TERMS_ANNOUNCEMENT_TITLE, TERMS_ANNOUNCEMENT_BODY),
+}
 
 STATUS_IN_FORCE = _l("시행 중")
 STATUS_UPCOMING = _l("시행 예정")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, utcnow
@@ -12,17 +12,23 @@ from portal.extensions import db
 
 
 class PolicyVersion(db.Model):
-    """One version of the privacy policy; created only by ``versions.announce_revision``.
+    """One version of a published document — the privacy policy (``privacy``) or the terms
+    of use (``terms``, 이용약관); created only by ``versions.announce_revision``.
 
     ``announced_on`` and ``effective_on`` are calendar dates in Korea (KST). The version in
     force is computed from ``effective_on`` on every request, so no job has to switch it.
+    Each document has its own history: labels are unique per document.
     """
 
     __tablename__ = "policy_versions"
-    __table_args__ = (Index("ix_policy_versions_effective_on", "effective_on"),)
+    __table_args__ = (
+        UniqueConstraint("document", "label", name="uq_policy_versions_document_label"),
+        Index("ix_policy_versions_document_effective_on", "document", "effective_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    label: Mapped[str] = mapped_column(String(40), unique=True)
+    document: Mapped[str] = mapped_column(String(10), default="privacy", server_default="privacy")
+    label: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     body_md: Mapped[str] = mapped_column(Text)
     announced_on: Mapped[date] = mapped_column(Date)
@@ -32,7 +38,7 @@ class PolicyVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
-        return f"<PolicyVersion {self.label} effective {self.effective_on}>"
+        return f"<PolicyVersion {self.document} {self.label} effective {self.effective_on}>"
 
 
 class PrivacyOfficer(db.Model):

@@ -1,6 +1,11 @@
-"""Privacy-policy versions: announcing a revision, and which version is in force (PRODUCT.md §5).
+"""Versions of the published documents — the privacy policy and the terms of use (이용약관):
+announcing a revision, and which version is in force (PRODUCT.md §5).
 
-This module owns the rules of the policy's history. A revision is announced with at least 7
+This module owns the rules of each document's history; every function takes the document
+kind (``privacy`` | ``terms``, default ``privacy``), and each document has its own labels,
+dates and version in force. Terms are held to the same notice: the 약관규제법 and the
+standard terms of Korean telecoms announce a change at least 7 days ahead (30 for a change
+against the customer). A revision is announced with at least 7
 days' notice (30 for a material change, as policy §10 promises), takes effect on a later
 date than every version before it (so "the newest whose date has come" is never ambiguous),
 and is published in the same transaction as its pinned announcement notice. The version in
@@ -37,6 +42,11 @@ from portal.policy.notices import check_text
 NOTICE_DAYS = 7
 MATERIAL_NOTICE_DAYS = 30
 LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+PRIVACY = "privacy"
+TERMS = "terms"
+DOCUMENTS = (PRIVACY, TERMS)
+# The mail each customer gets when a revision of the document is announced.
+_MAIL_KIND = {PRIVACY: "policy_revision", TERMS: "terms_revision"}
 
 
 def earliest_effective_date(announced_on: date, *, material: bool) -> date:
@@ -53,8 +63,10 @@ def announce_revision(
     announced_on: date | None = None,
     material: bool = False,
     author: str = "",
+    document: str = PRIVACY,
 ) -> PolicyVersion:
-    """Create a policy version and, in the same transaction, its pinned announcement notice.
+    """Create a version of ``document`` and, in the same transaction, its pinned
+    announcement notice.
 
     The only way to add a version (the seed loader aside). The notice is pinned until the
     effective date and links to the new text and the diff.
@@ -67,7 +79,10 @@ def announce_revision(
     :raises TooSoon: ``effective_on`` is less than 7 days (30 when ``material``) later.
     :raises OutOfOrder: an existing version takes effect on or after ``effective_on``.
     :raises LabelTaken: the label is in use.
+    :raises ValueError: ``document`` is not one of :data:`DOCUMENTS` (a programming error).
     """
+    if document not in DOCUMENTS:
+        raise ValueError(document)
     today = kst_today()
     announced_on = announced_on or today
     label = (label or "").strip()
@@ -81,15 +96,22 @@ def announce_revision(
     if effective_on < earliest:
         days = MATERIAL_NOTICE_DAYS if material else NOTICE_DAYS
         raise TooSoon(effective_on, earliest, days)
-    latest = db.session.scalar(select(func.max(PolicyVersion.effective_on)))
+    latest = db.session.scalar(
+        select(func.max(PolicyVersion.effective_on)).where(PolicyVersion.document == document)
+    )
     if latest is not None and effective_on <= latest:
         # One version per effective date, in order: "the newest whose date has come" must
         # never be ambiguous.
         raise OutOfOrder(effective_on, latest)
-    if db.session.scalar(select(PolicyVersion.id).where(PolicyVersion.label == label)):
+    if db.session.scalar(
+        select(PolicyVersion.id).where(
+            PolicyVersion.document == document, PolicyVersion.label == label
+        )
+    ):
         raise LabelTaken(label)
 
     version = PolicyVersion(
+        document=document,
         label=label,
         title=title,
         body_md=body_md,
@@ -113,7 +135,7 @@ def _mail_customers(version: PolicyVersion) -> int:
         select(Customer.id, Customer.email, Customer.name).order_by(Customer.id)
     )
     return enqueue_bulk(
-        "policy_revision",
+        _MAIL_KIND[version.document],
         (tuple(row) for row in recipients),
         label=version.label,
         effective=version.effective_on.isoformat(),
@@ -123,10 +145,11 @@ def _mail_customers(version: PolicyVersion) -> int:
 def _publish_announcement(version: PolicyVersion) -> Notice:
     """The notice that announces ``version``: pinned until it takes effect."""
     # Stored text is Korean whatever the language of the staff member's screen.
+    texts = m.ANNOUNCEMENT_TEXTS[version.document]
     with force_locale("ko"):
-        title = str(m.ANNOUNCEMENT_TITLE % {"effective": version.effective_on.isoformat()})
+        title = str(texts.title % {"effective": version.effective_on.isoformat()})
         body = str(
-            m.ANNOUNCEMENT_BODY
+            texts.body
             % {
                 "effective": version.effective_on.isoformat(),
                 "announced": version.announced_on.isoformat(),
@@ -168,33 +191,37 @@ def _publish_time(announced_on: date) -> datetime:
     return datetime.combine(announced_on, time.min, KST).astimezone(UTC)
 
 
-def current_version() -> PolicyVersion | None:
+def current_version(document: str = PRIVACY) -> PolicyVersion | None:
     """The version in force: the newest whose effective date (KST) has come."""
     stmt = (
         select(PolicyVersion)
-        .where(PolicyVersion.effective_on <= kst_today())
+        .where(PolicyVersion.document == document, PolicyVersion.effective_on <= kst_today())
         .order_by(PolicyVersion.effective_on.desc(), PolicyVersion.id.desc())
         .limit(1)
     )
     return db.session.scalars(stmt).first()
 
 
-def upcoming_version() -> PolicyVersion | None:
+def upcoming_version(document: str = PRIVACY) -> PolicyVersion | None:
     """The next version to take effect, if one has been announced."""
     stmt = (
         select(PolicyVersion)
-        .where(PolicyVersion.effective_on > kst_today())
+        .where(PolicyVersion.document == document, PolicyVersion.effective_on > kst_today())
         .order_by(PolicyVersion.effective_on.asc(), PolicyVersion.id.asc())
         .limit(1)
     )
     return db.session.scalars(stmt).first()
 
 
-def version_by_label(label: str | None) -> PolicyVersion | None:
-    """The version called ``label``, or None (also for malformed labels)."""
+def version_by_label(label: str | None, document: str = PRIVACY) -> PolicyVersion | None:
+    """The version of ``document`` called ``label``, or None (also for malformed labels)."""
     if not label or not LABEL_RE.fullmatch(label):
         return None
-    return db.session.scalars(select(PolicyVersion).where(PolicyVersion.label == label)).first()
+    return db.session.scalars(
+        select(PolicyVersion).where(
+            PolicyVersion.document == document, PolicyVersion.label == label
+        )
+    ).first()
 
 
 def has_revisions() -> bool:
@@ -203,10 +230,13 @@ def has_revisions() -> bool:
 
 
 def previous_version(version: PolicyVersion) -> PolicyVersion | None:
-    """The version that ``version`` replaces."""
+    """The version that ``version`` replaces (of the same document)."""
     stmt = (
         select(PolicyVersion)
-        .where(PolicyVersion.effective_on < version.effective_on)
+        .where(
+            PolicyVersion.document == version.document,
+            PolicyVersion.effective_on < version.effective_on,
+        )
         .order_by(PolicyVersion.effective_on.desc(), PolicyVersion.id.desc())
         .limit(1)
     )
@@ -219,14 +249,14 @@ class VersionRow:
     status: str  # "in_force" | "upcoming" | "past"
 
 
-def list_versions() -> list[VersionRow]:
-    """Every version, newest effective date first, with its status today."""
+def list_versions(document: str = PRIVACY) -> list[VersionRow]:
+    """Every version of ``document``, newest effective date first, with its status today."""
     today = kst_today()
     versions = list(
         db.session.scalars(
-            select(PolicyVersion).order_by(
-                PolicyVersion.effective_on.desc(), PolicyVersion.id.desc()
-            )
+            select(PolicyVersion)
+            .where(PolicyVersion.document == document)
+            .order_by(PolicyVersion.effective_on.desc(), PolicyVersion.id.desc())
         )
     )
     rows: list[VersionRow] = []
@@ -246,5 +276,5 @@ def version_status(version: PolicyVersion) -> str:
     """``in_force``, ``upcoming`` or ``past`` for one version."""
     if version.effective_on > kst_today():
         return "upcoming"
-    current = current_version()
+    current = current_version(version.document)
     return "in_force" if current is not None and current.id == version.id else "past"

@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.policy import bp, notices, officers, versions
 from portal.policy import messages as m
 from portal.policy.banner import PolicyBanner, policy_banner
+from portal.policy.compare import compare_versions
 from portal.policy.diff import diff_versions
 from portal.policy.errors import PageNotFound
 from portal.policy.freshness import ContentState, content_state
@@ -99,26 +100,91 @@ def show_version(label: str):
 
 @bp.get("/privacy/diff")
 def show_diff():
-    # ?to= defaults to the upcoming (else current) version, ?from= to the one it replaces.
+    return _diff_page(versions.PRIVACY, "policy/show_diff.html")
+
+
+def _diff_pair(document: str):
+    """(old, new) of ``?from=``/``?to=``: ``to`` defaults to the upcoming (else current)
+    version, ``from`` to the one it replaces; 404 when either is missing."""
     to_label = request.args.get("to")
     new = (
-        versions.version_by_label(to_label)
+        versions.version_by_label(to_label, document)
         if to_label
-        else (versions.upcoming_version() or versions.current_version())
+        else (versions.upcoming_version(document) or versions.current_version(document))
     )
     if new is None:
         abort(404)
     from_label = request.args.get("from")
-    old = versions.version_by_label(from_label) if from_label else versions.previous_version(new)
+    old = (
+        versions.version_by_label(from_label, document)
+        if from_label
+        else versions.previous_version(new)
+    )
     if old is None:
+        abort(404)
+    return old, new
+
+
+def _diff_page(document: str, template: str):
+    """The 신구조문 대비표 of two versions, with the line diff of their source below it."""
+    old, new = _diff_pair(document)
+    return _cacheable(
+        lambda: render_template(
+            template,
+            diff=diff_versions(old, new),
+            compared=compare_versions(old, new),
+            versions=[row.version for row in versions.list_versions(document)],
+        )
+    )
+
+
+# --- terms of use (이용약관): the same version machinery, document "terms" ------------------
+
+
+@bp.get("/terms")
+def show_terms():
+    version = versions.current_version(versions.TERMS)
+    if version is None:
         abort(404)
     return _cacheable(
         lambda: render_template(
-            "policy/show_diff.html",
-            diff=diff_versions(old, new),
-            versions=[row.version for row in versions.list_versions()],
+            "policy/show_terms.html",
+            version=version,
+            status="in_force",
+            rendered=render_markdown(version.body_md),
+            upcoming=versions.upcoming_version(versions.TERMS),
         )
     )
+
+
+@bp.get("/terms/versions")
+def list_terms_versions():
+    return _cacheable(
+        lambda: render_template(
+            "policy/list_terms_versions.html", rows=versions.list_versions(versions.TERMS)
+        )
+    )
+
+
+@bp.get("/terms/versions/<label>")
+def show_terms_version(label: str):
+    version = versions.version_by_label(label, versions.TERMS)
+    if version is None:
+        abort(404)
+    return _cacheable(
+        lambda: render_template(
+            "policy/show_terms_version.html",
+            version=version,
+            status=versions.version_status(version),
+            rendered=render_markdown(version.body_md),
+            previous=versions.previous_version(version),
+        )
+    )
+
+
+@bp.get("/terms/diff")
+def show_terms_diff():
+    return _diff_page(versions.TERMS, "policy/show_terms_diff.html")
 
 
 @bp.get("/privacy/officers")

@@ -10,6 +10,7 @@ from portal.account.corrections import request_correction
 from portal.account.disclosures import record_disclosure
 from portal.account.inquiries import submit_inquiry
 from portal.audit.services import record_event
+from portal.billing.invoices import add_invoice, record_payment
 from portal.billing.summary import balance_due
 from portal.customers.models import Customer, ServiceLine
 from portal.policy.models import Notice
@@ -34,10 +35,24 @@ def test_dashboard_shows_greeting_lines_balance_login_and_notices(app, db, signe
     html = client.get("/account").get_data(as_text=True)
     assert "길동님, 안녕하세요." in html
     assert "애니트랙 베이직" in html and "2023-03-02" in html
-    assert 'id="balance-due"' in html and "0원" in html and "미납 요금이 없습니다" in html
+    # No invoice yet: the dashboard does not claim "nothing unpaid", it says there is no bill.
+    assert 'id="no-invoices"' in html and "미납 요금이 없습니다" not in html
+    assert 'id="balance-due"' not in html
     assert 'id="last-login"' in html
     assert "서비스 점검 안내" in html
     assert 'href="/account/profile"' in html
+
+
+def test_nothing_due_is_said_only_once_billing_has_an_invoice(app, db, signed_in, client):
+    invoice = add_invoice(db.session.get(Customer, signed_in.id), amount=11000, due=date.today())
+    db.session.commit()
+    html = client.get("/account").get_data(as_text=True)
+    assert '<p class="amount" id="balance-due">11,000원</p>' in html
+    assert "미납 요금이 없습니다" not in html
+    record_payment(invoice.id, amount=11000)
+    db.session.commit()
+    html = client.get("/account").get_data(as_text=True)
+    assert 'id="balance-due">0원' in html and "미납 요금이 없습니다" in html
 
 
 def test_greeting_falls_back_to_the_name(app, db, signed_in, client):

@@ -100,6 +100,11 @@ def _submit_form_as_shown(client, html: str) -> None:
     import re
 
     values = dict(re.findall(r'name="(\w+)" type="[a-z]+" value="([^"]*)"', html))
+    # Selects (the overseas member's country) post their selected option.
+    values.update(
+        re.findall(r'name="(\w+)"[^>]*>\s*(?:<option[^>]*>[^<]*</option>\s*)*?'
+                   r'<option value="([^"]*)" selected', html)
+    )  # fmt: skip
     assert {"email", "phone", "username"} <= set(values)
     data = {**values, "version": version_from(html), "csrf_token": csrf_from(html)}
     response = client.post(EDIT, data=data)

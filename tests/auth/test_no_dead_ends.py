@@ -3,6 +3,7 @@ same pages in Chromium)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pyotp
@@ -33,7 +34,10 @@ def test_login_page_states_the_lockout_rule_from_the_settings(app, client):
 
 
 def test_customer_centre_comes_from_the_settings(app, client):
-    app.config.update(PORTAL_CS_PHONE="1588-0000", PORTAL_CS_HOURS="연중무휴 24시간")
+    business = app.config["PORTAL_BUSINESS"]
+    app.config["PORTAL_BUSINESS"] = replace(
+        business, cs_phone="1588-0000", cs_hours="연중무휴 24시간"
+    )
     html = client.get("/login").text
     assert 'href="tel:15880000">1588-0000</a>' in html and "연중무휴 24시간" in html
     assert "02-2679-8705" not in html

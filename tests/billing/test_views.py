@@ -200,7 +200,7 @@ def test_tax_invoice_for_a_business(app, db, business, client):
     html = client.get(f"/billing/invoices/{invoice_id}/tax-invoice").get_data(as_text=True)
     assert '<td id="supply">30,000원</td>' in html and '<td id="vat">3,000원</td>' in html
     assert "124-81-00998" in html  # buyer
-    assert "120-81-47521" in html and "아리온통신(주)" in html  # supplier, from issuer.json
+    assert "120-81-47521" in html and "아리온통신(주)" in html  # supplier: portal/business.py
     assert 'media="print"' in html
 
 

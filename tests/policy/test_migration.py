@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 
-from portal.policy.seed import SEED_LABEL, seed_markdown
+from portal.policy.seed import SEED_LABEL, TERMS_SEED_LABEL, seed_markdown, terms_seed_markdown
 from tests.conftest import ROOT
 
 
@@ -38,12 +38,17 @@ def test_upgrade_seeds_the_policy_and_matches_the_models(tmp_path):
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
             "SELECT label, announced_on, effective_on, body_md FROM policy_versions"
+            " WHERE document = 'privacy'"
+        ).fetchall()
+        terms = conn.execute(
+            "SELECT label, body_md FROM policy_versions WHERE document = 'terms'"
         ).fetchall()
         officers = conn.execute(
             "SELECT role, phone FROM privacy_officers ORDER BY sort_order"
         ).fetchall()
     conn.close()
     assert rows == [(SEED_LABEL, "2023-09-15", "2023-09-25", seed_markdown())]
+    assert terms == [(TERMS_SEED_LABEL, terms_seed_markdown())]  # 0009
     assert officers == [
         ("개인정보 관리책임자", "02-6309-6800"),
         ("개인정보 관리담당자", "02-2679-8705"),

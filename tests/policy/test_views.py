@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -325,3 +326,42 @@ def test_policy_page_keeps_contents_and_top_in_reach(client, frozen):
     assert 'id="policy-toc"' in html
     bar = html.split('id="policy-to-top">')[1].split("</p>")[0]
     assert bar == '<a href="#policy-toc">목차</a><a href="#main">맨 위로</a>'
+
+
+def test_officers_page_shows_name_department_phone_and_email(client, db, frozen):
+    officers.fill_officer_contact(
+        "개인정보 관리담당자",
+        name="박지훈",
+        department="솔루션사업팀",
+        phone="02-2679-8705",
+        email="privacy-desk@arion.example.kr",
+    )
+    db.session.commit()
+    html = client.get("/privacy/officers").get_data(as_text=True)
+    assert "박지훈" in html and "솔루션사업팀" in html
+    assert 'href="mailto:privacy-desk@arion.example.kr"' in html
+    # Filling is idempotent and never overwrites what someone set.
+    officers.fill_officer_contact(
+        "개인정보 관리담당자", name="다른 사람", department="", phone="", email=""
+    )
+    assert officers.list_officers()[1].name == "박지훈"
+
+
+def test_footer_shows_the_business_details_from_configuration(app, client, frozen):
+    html = client.get("/privacy").get_data(as_text=True)
+    footer = html[html.index('<footer class="site-footer">') :]
+    for text in ("아리온통신(주)", "정아리", "120-81-47521", "통신판매업 신고번호",
+                 "서울특별시 강남구 테헤란로 152", "02-2679-8705", 'href="/terms"'):  # fmt: skip
+        assert text in footer, text
+    business = app.config["PORTAL_BUSINESS"]
+    app.config["PORTAL_BUSINESS"] = replace(business, cs_phone="1588-1234", cs_hours="24시간")
+    try:
+        footer = client.get("/notices").get_data(as_text=True)
+        assert "1588-1234" in footer and "24시간" in footer and 'href="tel:15881234"' in footer
+        # And on error pages, with the hours.
+        missing = client.get("/privacy/versions/nope").get_data(as_text=True)
+        assert 'id="error-help"' in missing
+        help_line = missing[missing.index('id="error-help"') :]
+        assert "1588-1234" in help_line[:400] and "24시간" in help_line[:400]
+    finally:
+        app.config["PORTAL_BUSINESS"] = business

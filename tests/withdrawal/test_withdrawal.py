@@ -79,7 +79,7 @@ def test_unpaid_balance_is_refused_with_the_amount(signed_in, client):
     response = _withdraw(client, password=signed_in.password)
     html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "33,000" in html and 'href="/billing"' in html and "1588-0000" in html
+    assert "33,000" in html and 'href="/billing"' in html and "02-2679-8705" in html
     assert _row(signed_in.id) is not None
     assert _db.session.scalar(select(func.count()).select_from(WithdrawalRequest)) == 0
 

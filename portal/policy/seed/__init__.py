@@ -1,4 +1,4 @@
-"""The initial privacy policy and officers (policy §9), as frozen data.
+"""The initial privacy policy, officers (policy §9) and terms of use, as frozen data.
 
 Used by migration 0002 and by :func:`portal.policy.seed.loader.ensure_seed` (tests build
 their schema with ``create_all`` and the demo loader calls it too). A published policy text
@@ -44,6 +44,18 @@ SEED_OFFICERS = [
         "email": "",
     },
 ]
+
+
+# The first terms of use (이용약관): the company's own text for the subscription service,
+# published with the policy it refers to.
+TERMS_SEED_LABEL = "2023-09-15"
+TERMS_SEED_TITLE = "서비스 이용약관"
+TERMS_SEED_MARKDOWN_PATH = Path(__file__).with_name("terms-2023-09-15.md")
+
+
+def terms_seed_markdown() -> str:
+    """The first terms of use (Markdown)."""
+    return TERMS_SEED_MARKDOWN_PATH.read_text(encoding="utf-8")
 
 
 def seed_markdown() -> str:

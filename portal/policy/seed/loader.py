@@ -20,7 +20,10 @@ from portal.policy.seed import (
     SEED_LABEL,
     SEED_OFFICERS,
     SEED_TITLE,
+    TERMS_SEED_LABEL,
+    TERMS_SEED_TITLE,
     seed_markdown,
+    terms_seed_markdown,
 )
 
 
@@ -33,7 +36,10 @@ def ensure_seed() -> bool:
     in 2023, before this portal, so the "not in the past" rule cannot apply to it.
     """
     changed = False
-    if db.session.scalar(select(PolicyVersion.id).where(PolicyVersion.label == SEED_LABEL)) is None:
+    seed = select(PolicyVersion.id).where(
+        PolicyVersion.document == "privacy", PolicyVersion.label == SEED_LABEL
+    )
+    if db.session.scalar(seed) is None:
         db.session.add(
             PolicyVersion(
                 label=SEED_LABEL,
@@ -52,3 +58,30 @@ def ensure_seed() -> bool:
     if changed:
         db.session.flush()
     return changed
+
+
+def ensure_terms_seed() -> bool:
+    """Insert the first terms of use if missing; True if it did (idempotent).
+
+    Migration 0009 inserts the same row in a migrated database. Announced with the seed
+    policy in 2023, before this portal, like it.
+    """
+    seed = select(PolicyVersion.id).where(
+        PolicyVersion.document == "terms", PolicyVersion.label == TERMS_SEED_LABEL
+    )
+    if db.session.scalar(seed) is not None:
+        return False
+    db.session.add(
+        PolicyVersion(
+            document="terms",
+            label=TERMS_SEED_LABEL,
+            title=TERMS_SEED_TITLE,
+            body_md=terms_seed_markdown(),
+            announced_on=SEED_ANNOUNCED_ON,
+            effective_on=SEED_EFFECTIVE_ON,
+            material=False,
+            author=SEED_AUTHOR,
+        )
+    )
+    db.session.flush()
+    return True
