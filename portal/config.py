@@ -140,6 +140,9 @@ class Config:
         self.PORTAL_STEP2_MAX_FAILURES = _env_int("PORTAL_STEP2_MAX_FAILURES", 5)
         self.PORTAL_OTP_ENROL_SECONDS = _env_int("PORTAL_OTP_ENROL_SECONDS", 600)
         self.PORTAL_BANNER_CACHE_SECONDS = _env_int("PORTAL_BANNER_CACHE_SECONDS", 30)
+        # How long a worker trusts its copy of the shared content version (portal.pagecache)
+        # before re-reading it: a change made on another host shows within this many seconds.
+        self.PORTAL_CONTENT_VERSION_SECONDS = _env_int("PORTAL_CONTENT_VERSION_SECONDS", 2)
         # Staff (PRODUCT.md §7): a shorter idle timeout than customers', a working day at
         # most, passwords renewed every 90 days and none of the last five again.
         self.PORTAL_STAFF_IDLE_SECONDS = _env_int("PORTAL_STAFF_IDLE_SECONDS", 900)
