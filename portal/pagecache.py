@@ -32,9 +32,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from time import monotonic
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, g, has_app_context, request, session
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import BigInteger, event, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.dbtypes import KST, UTCDateTime, kst_today, utcnow
@@ -251,8 +253,14 @@ def render_cached(key: tuple, render: Callable[[], str], *, cache: bool = True) 
     renders without storing. A CSRF token in the page is stored as a placeholder and the
     visitor's own token put back in each response.
     """
-    from_key = (key, content_key())
     if not cache:
+        return render()
+    try:
+        from_key = (key, content_key())
+    except SQLAlchemyError:
+        # The version cannot be read (database down, schema not made yet): serve the page
+        # uncached rather than fail it; the sign-in form needs no data of its own.
+        db.session.rollback()
         return render()
     worker = _worker()
     body = worker.pages.get(from_key)
@@ -265,6 +273,18 @@ def render_cached(key: tuple, render: Callable[[], str], *, cache: bool = True) 
     if CSRF_PLACEHOLDER in body:
         body = body.replace(CSRF_PLACEHOLDER, generate_csrf())
     return body
+
+
+def is_anonymous_view() -> bool:
+    """True when the page may come from the shared copy: nobody signed in, no flash waiting.
+
+    Without a session cookie there is nobody to look up, so no query and no user loader.
+    """
+    if not request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
+        return True
+    if session.get("_flashes"):
+        return False
+    return not current_user.is_authenticated
 
 
 def _render_with_placeholder(render: Callable[[], str]) -> str:
