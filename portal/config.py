@@ -153,6 +153,9 @@ class Config:
         # How long before the idle timeout the page warns and offers "연장" (at most half
         # the idle timeout, so a short timeout still leaves time to read the warning).
         self.PORTAL_IDLE_WARNING_SECONDS = _env_int("PORTAL_IDLE_WARNING_SECONDS", 120)
+        # How long a worker trusts its copy of the shared content version (portal.pagecache)
+        # before re-reading it: a change made on another host shows within this many seconds.
+        self.PORTAL_CONTENT_VERSION_SECONDS = _env_int("PORTAL_CONTENT_VERSION_SECONDS", 2)
         # Staff (PRODUCT.md §7): a shorter idle timeout than customers', a working day at
         # most, passwords renewed every 90 days and none of the last five again.
         self.PORTAL_STAFF_IDLE_SECONDS = _env_int("PORTAL_STAFF_IDLE_SECONDS", 900)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app, g, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from portal.account import corrections, inquiries
@@ -110,7 +110,27 @@ def country_name(code: str | None) -> str:
     return dict(v.country_options(str(get_locale() or "ko"))).get(code, code)
 
 
+def _translations():
+    # Flask-Babel resolves the domain, the locale and its cache on every _() (~9 µs, up to
+    # 88 calls a page): resolve once per request and locale instead. Keyed by the locale
+    # object, so force_locale() (mail rendered in Korean) still gets its own catalogue.
+    locale = get_locale()
+    cached = g.get("_portal_translations")
+    if cached is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    g._portal_translations = (locale, translations)
+    return translations
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.add_template_filter(kst, "kst")
     app.add_template_filter(won, "won")
     app.add_template_filter(iso_date, "isodate")

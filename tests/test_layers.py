@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
         "extensions",
         "dbtypes",
         "database",
+        "pagecache",
         "logs",
         "security",
         "forms",

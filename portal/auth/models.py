@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.customers.models import Customer
@@ -152,6 +152,8 @@ class UserSession(db.Model):
     """A signed-in session. The cookie carries a random token; only its hash is stored."""
 
     __tablename__ = "user_sessions"
+    # The security page lists a customer's sessions, last used first.
+    __table_args__ = (Index("ix_user_sessions_customer_seen", "customer_id", "last_seen_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

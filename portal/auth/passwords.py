@@ -12,7 +12,6 @@ from pathlib import Path
 
 import bcrypt
 from flask import current_app
-from zxcvbn import zxcvbn
 
 from portal.auth import messages as m
 
@@ -97,6 +96,11 @@ def password_problems(
     # PRODUCT.md §2 allows 128; so it judges the first 72, plenty for spotting "password123!".
     # A weak start is then refused even if the tail is strong, the safe way round.
     if not problems:
+        # Imported here, not at module level: zxcvbn's dictionaries hold ~12 MB per worker and
+        # only the few password-setting requests need them (a third-party module, so the
+        # layer rule on function-level imports of the portal does not apply).
+        from zxcvbn import zxcvbn
+
         result = zxcvbn(
             password[:ZXCVBN_MAX_LENGTH],
             user_inputs=[*(v for v in (login_id, *extra) if v), *common_korean_patterns()],

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from portal.audit.services import record_event
 from portal.auth import cards, otp
 from portal.auth.errors import CardChanged, OtpNotEnrolled
 from portal.auth.lockout import check_new_password, check_signed_in_password
-from portal.auth.models import SecurityCard, UserSession
+from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSession
 from portal.auth.passwords import hash_password
 from portal.auth.sessions import end_other_sessions, rotate_session_token, sessions_of
 from portal.customers.models import Customer
@@ -152,15 +152,36 @@ class SecurityOverview:
 
 
 def security_overview(customer: Customer, current: UserSession | None) -> SecurityOverview:
-    """The customer's second factors and sessions."""
-    card = cards.active_card(customer.id)
-    credential = otp.otp_credential(customer.id)
+    """The customer's second factors and sessions: two statements whatever the data."""
+    card = (
+        select(SecurityCard)
+        .where(SecurityCard.customer_id == customer.id, SecurityCard.revoked_at.is_(None))
+        .order_by(SecurityCard.id)
+        .limit(1)
+        .subquery()
+    )
+    # The card, the OTP and the recovery codes in one row (scalar subqueries, each by index).
+    factors = db.session.execute(
+        select(
+            select(card.c.serial).scalar_subquery(),
+            select(card.c.issued_at).scalar_subquery(),
+            select(card.c.locked_at).scalar_subquery(),
+            select(OtpCredential.confirmed_at)
+            .where(OtpCredential.customer_id == customer.id)
+            .scalar_subquery(),
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.customer_id == customer.id, RecoveryCode.used_at.is_(None))
+            .scalar_subquery(),
+        )
+    ).one()
+    serial, issued_at, locked_at, otp_confirmed_at, recovery_left = factors
     return SecurityOverview(
-        card_serial_tail=cards.serial_tail(card.serial) if card is not None else None,
-        card_issued_at=card.issued_at if card is not None else None,
-        card_locked=card is not None and card.locked_at is not None,
-        otp_confirmed_at=credential.confirmed_at if credential is not None else None,
-        recovery_left=otp.remaining_recovery_codes(customer.id),
+        card_serial_tail=cards.serial_tail(serial) if serial is not None else None,
+        card_issued_at=issued_at,
+        card_locked=serial is not None and locked_at is not None,
+        otp_confirmed_at=otp_confirmed_at,
+        recovery_left=recovery_left or 0,
         sessions=sessions_of(customer.id),
         current_session_id=current.id if current is not None else None,
     )

@@ -14,8 +14,10 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import pagecache
 from portal.audit.services import events_of
 from portal.auth import bp, reset, signin
 from portal.auth import messages as m
@@ -138,16 +140,19 @@ def login():
                     flash(m.ACTIVATE_FIRST, "info")
                     return redirect(url_for("auth.activate"))
                 return redirect(url_for("auth.verify"))
-    return (
-        render_template(
+    page = pagecache.render_cached(
+        (request.full_path, str(get_locale() or "ko")),
+        lambda: render_template(
             "auth/login.html",
             form=form,
             error=error,
             # None leaves ?next= out of the form's address.
             next_url=safe_next_url(request.args.get("next"), default="") or None,
         ),
-        status,
+        # Only the empty form is shared (with each visitor's own CSRF token put back in).
+        cache=request.method == "GET" and pagecache.is_anonymous_view(),
     )
+    return page, status
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])

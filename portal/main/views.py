@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import abort, make_response, redirect, render_template, request
+from flask_babel import get_locale
 from sqlalchemy import text
 
+from portal import pagecache
 from portal.extensions import db, limiter
 from portal.main import bp
 from portal.policy.markdown import render_markdown
@@ -14,12 +16,23 @@ from portal.security import safe_next_url
 
 @bp.get("/")
 def home():
-    popups = active_popups(hidden_popup_ids(request.cookies))
-    return render_template(
-        "main/home.html",
-        notices=latest_notices(),
-        popups=popups,
-        popup_bodies={notice.id: render_markdown(notice.body_md).html for notice in popups},
+    hidden = hidden_popup_ids(request.cookies)
+
+    def render() -> str:
+        popups = active_popups(hidden)
+        return render_template(
+            "main/home.html",
+            notices=latest_notices(),
+            popups=popups,
+            popup_bodies={notice.id: render_markdown(notice.body_md).html for notice in popups},
+        )
+
+    # Anonymous visitors share one copy per language and set of popups hidden today; the
+    # popups' "not today" form gets each visitor's own CSRF token (portal.pagecache).
+    return pagecache.render_cached(
+        (request.full_path, str(get_locale() or "ko"), tuple(sorted(hidden))),
+        render,
+        cache=pagecache.is_anonymous_view(),
     )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, utcnow
 from portal.extensions import db
+from portal.pagecache import watch
 
 
 class PolicyVersion(db.Model):
@@ -68,7 +69,11 @@ class Notice(db.Model):
     """
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_published_at", "published_at"),)
+    __table_args__ = (
+        Index("ix_notices_published_at", "published_at"),
+        Index("ix_notices_popup_published", "popup", "published_at"),
+        Index("ix_notices_pinned_until", "pinned_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -87,3 +92,15 @@ class Notice(db.Model):
 
     def __repr__(self) -> str:
         return f"<Notice {self.id}>"
+
+
+def _next_publication(session, now: datetime) -> datetime | None:
+    # A notice scheduled for later (an announcement for a coming day) changes the public
+    # pages when its time comes, without any write: the content version records when.
+    return session.connection().scalar(
+        select(func.min(Notice.published_at)).where(Notice.published_at > now)
+    )
+
+
+# Every change to these rows changes a public page: the shared content version follows.
+watch(PolicyVersion, PrivacyOfficer, Notice, upcoming=_next_publication)
