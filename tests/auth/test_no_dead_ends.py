@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import update
 
+from portal import pagecache
 from portal.auth import services as auth_services
 from portal.auth.models import SecurityCard, UserSession
 from portal.customers.models import Customer
@@ -30,6 +31,8 @@ def _lock_card(db, customer_id: int) -> None:
 def test_login_page_states_the_lockout_rule_from_the_settings(app, client):
     assert "비밀번호 5회 연속 오류 시 30분간 로그인이 제한됩니다." in client.get("/login").text
     app.config.update(PORTAL_LOGIN_MAX_FAILURES=3, PORTAL_LOCKOUT_SECONDS=600)
+    # Settings change with a restart, which empties each worker's page cache; here, by hand.
+    pagecache.forget(app)
     assert "비밀번호 3회 연속 오류 시 10분간 로그인이 제한됩니다." in client.get("/login").text
 
 
