@@ -26,6 +26,8 @@ translations-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
+# Links in mail point at the address this serves on, unless PORTAL_BASE_URL says otherwise.
+run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
