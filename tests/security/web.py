@@ -8,13 +8,14 @@ a request changed anything.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from tests.security.live import Browser, LiveServer
 
@@ -135,14 +136,29 @@ def changes(before: dict, after: dict) -> set[tuple[str, object, str]]:
 
 
 def assert_local(location: str, what: str) -> None:
-    """A Location that stays on this site: a single-slash path, no scheme, no host."""
+    """A Location that stays on this site: a single-slash path, no scheme, no host, nothing a
+    browser would read as a slash (a backslash) or strip (a control character or space)."""
     parts = urlsplit(location)
     assert location, f"{what}: no Location"
     assert not parts.scheme and not parts.netloc, f"{what}: Location {location!r} leaves the site"
     assert location.startswith("/") and not location.startswith(("//", "/\\")), (
         f"{what}: Location {location!r} is not a plain local path"
     )
-    assert "\\" not in location and EVIL not in location, f"{what}: Location {location!r}"
+    assert not re.search(r"[\\\x00-\x20\x7f]", location), f"{what}: Location {location!r}"
+    assert urlsplit(urljoin("https://portal.test/a/b", location)).netloc == "portal.test", what
+
+
+LINK_RE = re.compile(r'\b(?:href|action|src|formaction)="([^"]*)"')
+
+
+def assert_no_offsite_links(body: str, what: str) -> None:
+    """No link, form or resource of the page points at the attacker's host or a script URL
+    (a payload may sit *inside* a local link's query, quoted, which is harmless)."""
+    for raw in LINK_RE.findall(body):
+        link = html.unescape(raw)
+        target = urlsplit(urljoin("https://portal.test/a/b", link))
+        assert target.netloc == "portal.test" or EVIL not in target.netloc, f"{what}: {link!r}"
+        assert target.scheme in ("https", "http", "mailto", "tel", ""), f"{what}: {link!r}"
 
 
 def signed_in(browser: Browser) -> bool:
