@@ -18,6 +18,7 @@ from tests.security.web import (
     UNSAFE,
     build,
     changes,
+    fresh_staff,
     query,
     rules,
     signed_in,
@@ -47,8 +48,9 @@ def people(live, accounts):
     browser.sign_in(customer)
     other.sign_in(other_customer)
     staff, other_staff = Browser(live), Browser(live)
-    staff.staff_sign_in(accounts.staff["admin"])
-    other_staff.staff_sign_in(accounts.staff["privacy_officer"])
+    members = fresh_staff(live)
+    staff.staff_sign_in(members["admin"])
+    other_staff.staff_sign_in(members["privacy_officer"])
     session_id = query(
         live,
         "SELECT id FROM user_sessions WHERE customer_id = ? ORDER BY id DESC",
@@ -57,7 +59,7 @@ def people(live, accounts):
     values = {
         "session_id": session_id,
         "customer_id": customer["id"],
-        "staff_id": accounts.staff["support"]["id"],
+        "staff_id": members["support"]["id"],
     }
     return {
         "customer": (browser, other),

@@ -15,7 +15,7 @@ import pytest
 from cryptography.fernet import Fernet, MultiFernet
 
 from tests.security.live import Browser
-from tests.security.web import EVIL, assert_local, assert_no_offsite_links, query
+from tests.security.web import EVIL, assert_local, assert_no_offsite_links, fresh_staff, query
 
 # Each as the server will read it (quoted on the way out, so the server decodes exactly this).
 PAYLOADS = [
@@ -111,8 +111,8 @@ def test_reauth_and_extend_never_redirect_off_site(accounts, browser):
         assert_local(extend.location, f"extend next={payload!r}")
 
 
-def test_staff_reauth_never_redirects_off_site(accounts, browser):
-    staff = accounts.staff["billing"]
+def test_staff_reauth_never_redirects_off_site(live, browser):
+    staff = fresh_staff(live)["billing"]
     browser.staff_sign_in(staff)
     for payload in [*PAYLOADS, "/account"]:
         browser = Browser(browser.server, cookies=browser.cookies)

@@ -167,3 +167,9 @@ def signed_in(browser: Browser) -> bool:
 
 def staff_signed_in(browser: Browser) -> bool:
     return browser.get("/admin/").status == 200
+
+
+def fresh_staff(live: LiveServer) -> dict[str, dict]:
+    """One new staff member per role. Signing the same staff member in twice within one TOTP
+    step fails (the step is single-use), so tests that sign staff in take their own."""
+    return live.seed(0)["staff"]
