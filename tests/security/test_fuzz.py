@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.conftest import AuthActions, csrf_from
 from tests.security.live import Browser
-from tests.security.web import fresh_staff
+from tests.security.web import fresh_staff, oversized_post
 
 # What must never come back raw: each example plants these in one of its fields.
 CANARIES = ("<script>fz(1)</script>", '"><img src=x onerror=fz(2)>', "'><svg onload=fz(3)>")
@@ -283,12 +283,7 @@ def test_an_oversized_body_gets_the_413_page(live, lang):
     browser = Browser(live)
     browser.get(f"/language/{lang}")
     for path in ("/login", "/account/inquiries", "/admin/login", "/notices/1/dismiss-today"):
-        reply = browser.request(
-            "POST",
-            path,
-            body=b"body=" + b"x" * (3 * 1024 * 1024),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
+        reply = oversized_post(browser, path)
         assert reply.status == 413, (path, reply.status)
         expected = "보낸 내용이 너무 큽니다" if lang == "ko" else "Request too large"
         assert expected in reply.body, (lang, reply.body[:300])
