@@ -178,6 +178,31 @@ def test_signed_in_forms_in_process(app, client, auth, customer, path):
         assert_escaped(shown.get_data(as_text=True), f"GET {page} after the fuzz")
 
 
+# Forms that check the password: wrong guesses lock the account and end the session, so a
+# new customer signs in whenever the last one was locked out (or withdrew).
+PASSWORD_FORMS = {
+    "/reauth": ["password", "next"],
+    "/account/password": ["current_password", "new_password", "new_password_confirm"],
+    "/account/withdraw": ["password", "confirm"],
+}
+
+
+@pytest.mark.parametrize("path", sorted(PASSWORD_FORMS))
+def test_password_forms_in_process(app, make_customer, path):
+    people = iter(range(1000))
+
+    @FUZZ
+    @given(pairs=submissions(PASSWORD_FORMS[path]))
+    def check(pairs):
+        client = app.test_client()
+        AuthActions(client).login(make_customer(login_id=f"fz{next(people):04d}"))
+        reply = _post_in_process(client, path, pairs)
+        assert reply.status_code < 500, (path, pairs, reply.status_code)
+        assert_escaped(reply.get_data(as_text=True), f"POST {path}")
+
+    check()
+
+
 def test_duplicated_and_unknown_params_in_the_query_string(app, client, auth, customer):
     auth.login(customer)
 
@@ -243,7 +268,9 @@ def test_signed_in_forms_over_the_wire(live, accounts):
 
 
 STAFF_FORMS = {
-    "/admin/notices/new": ["title", "body"],
+    "/admin/notices/new": ["title", "body", "pinned_until", "popup_until"],
+    "/admin/staff/new": ["login_id", "name", "role", "password"],
+    "/admin/policy/new": ["label", "title", "body", "announced_on", "effective_on"],
     "/admin/customers/new": ["login_id", "name", "email", "phone", "postal_code", "address"],
     "/admin/disclosures": ["login_id", "recipient", "basis", "items", "date"],
 }
