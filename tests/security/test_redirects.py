@@ -197,6 +197,22 @@ def test_forwarded_proto_does_not_relax_the_https_referer_check(live, browser):
     assert reply.status == 400
 
 
+def test_a_forged_forwarded_for_does_not_escape_the_per_address_limit(live, browser):
+    # The sign-in limit (10 a minute per address) counts the real peer: a new
+    # X-Forwarded-For on every attempt buys nothing.
+    token = browser.get("/login").csrf()
+    statuses = []
+    for n in range(12):
+        reply = browser.post(
+            "/login",
+            {"csrf_token": token, "login_id": f"nobody{n:02d}", "password": "wrong-password"},
+            headers={"X-Forwarded-For": f"203.0.113.{n + 1}", "X-Real-IP": f"198.51.100.{n}"},
+        )
+        statuses.append(reply.status)
+    assert statuses[:10] == [200] * 10, statuses
+    assert statuses[10:] == [429, 429], statuses
+
+
 def _mail_texts(live, customer_id: int) -> list[str]:
     keys = MultiFernet([Fernet(k.encode()) for k in live.env["PORTAL_DATA_KEYS"].split(",")])
     rows = query(
