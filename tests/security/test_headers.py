@@ -47,6 +47,9 @@ def assert_security_headers(reply, what: str) -> None:
     assert h("X-Content-Type-Options") == "nosniff", what
     assert h("Referrer-Policy") in REFERRER_POLICIES, f"{what}: {h('Referrer-Policy')}"
     assert h("X-Frame-Options") == "DENY", what
+    content_type = (h("Content-Type") or "").lower()
+    if content_type.startswith(("text/html", "text/plain", "text/css", "application/json")):
+        assert "charset=utf-8" in content_type, f"{what}: Content-Type {content_type!r}"
     permissions = h("Permissions-Policy")
     assert permissions is None or "camera=()" in permissions, what
     assert_no_banner(reply, what)
