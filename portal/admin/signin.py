@@ -255,16 +255,24 @@ def reauthenticate(row: StaffSession, password: str) -> None:
         of the account ends).
     """
     now = utcnow()
-    try:
-        right = _check_password(row.staff, password, now, "reauth_failure")
-    except AccountLocked:
-        # Whoever keeps guessing may hold a stolen cookie: every session of the account ends.
-        end_all_sessions(row.staff_id)
-        raise ReauthFailed(signed_out=True) from None
-    if not right:
-        raise ReauthFailed()
+    _confirm_password(row.staff, password, now)
     row.authenticated_at = now
     db.session.flush()
+
+
+def _confirm_password(staff: Staff, password: str, now: datetime, *, current: bool = False) -> None:
+    """The signed-in staff member's own password, asked again (re-auth, password change).
+
+    :raises ReauthFailed: wrong; ``signed_out`` when this attempt locked the account, for
+        whoever keeps guessing may hold a stolen cookie: every session of the account ends.
+    """
+    try:
+        right = _check_password(staff, password, now, "reauth_failure")
+    except AccountLocked:
+        end_all_sessions(staff.id)
+        raise ReauthFailed(signed_out=True, current=current) from None
+    if not right:
+        raise ReauthFailed(current=current)
 
 
 def _recent_hashes(staff: Staff) -> list[str]:
@@ -301,13 +309,7 @@ def change_password(row: StaffSession, *, current: str, new: str, confirm: str) 
     :raises PasswordRejected: with every problem found.
     """
     staff = row.staff
-    try:
-        right = _check_password(staff, current, utcnow(), "reauth_failure")
-    except AccountLocked:
-        end_all_sessions(staff.id)
-        raise ReauthFailed(signed_out=True, current=True) from None
-    if not right:
-        raise ReauthFailed(current=True)
+    _confirm_password(staff, current, utcnow(), current=True)
     problems = list(password_problems(new or "", login_id=staff.login_id))
     if not problems and new != confirm:
         problems.append(am.PASSWORD_MISMATCH)
