@@ -133,6 +133,9 @@ class Config:
         self.PORTAL_SESSION_ABSOLUTE_SECONDS = _env_int("PORTAL_SESSION_ABSOLUTE_SECONDS", 43200)
         self.PORTAL_LOGIN_MAX_FAILURES = _env_int("PORTAL_LOGIN_MAX_FAILURES", 5)
         self.PORTAL_LOCKOUT_SECONDS = _env_int("PORTAL_LOCKOUT_SECONDS", 1800)
+        # A password someone else set (registration, import, a staff reset) is a letter in
+        # the post: it must be replaced within this many days or it stops working.
+        self.PORTAL_TEMPORARY_PASSWORD_DAYS = _env_int("PORTAL_TEMPORARY_PASSWORD_DAYS", 14)
         self.PORTAL_REAUTH_SECONDS = _env_int("PORTAL_REAUTH_SECONDS", 300)
         self.PORTAL_CARD_CODES = _env_int("PORTAL_CARD_CODES", 35)
         self.PORTAL_CARD_MAX_FAILURES = _env_int("PORTAL_CARD_MAX_FAILURES", 5)

@@ -33,10 +33,17 @@ from portal.auth.errors import (
     ReauthFailed,
     ReauthNeeded,
     SecondFactorError,
+    TemporaryPasswordExpired,
 )
 from portal.auth.lockout import counted_password_check
 from portal.auth.otp import accept_code
-from portal.auth.passwords import check_password, dummy_check, hash_password, password_problems
+from portal.auth.passwords import (
+    check_password,
+    dummy_check,
+    hash_password,
+    password_problems,
+    temporary_password_expired,
+)
 from portal.customers import validation as v
 from portal.dbtypes import utcnow
 from portal.extensions import db
@@ -103,6 +110,8 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
 
     :raises InvalidCredentials: unknown or disabled account, or wrong password.
     :raises AccountLocked: the account is locked (or this attempt locked it).
+    :raises TemporaryPasswordExpired: right, but a password set by another staff member
+        and not replaced within ``PORTAL_TEMPORARY_PASSWORD_DAYS``.
     """
     now = now or utcnow()
     staff = staff_by_login_id(login_id) if len(login_id or "") <= 40 else None
@@ -112,6 +121,9 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
         raise InvalidCredentials()
     if not _check_password(staff, password, now, "login_failure"):
         raise InvalidCredentials()
+    if staff.must_change_password and temporary_password_expired(staff.password_changed_at, now):
+        note(staff, "login_failure")
+        raise TemporaryPasswordExpired()
     db.session.execute(delete(StaffPendingLogin).where(StaffPendingLogin.staff_id == staff.id))
     token = secrets.token_urlsafe(32)
     db.session.add(

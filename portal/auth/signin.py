@@ -31,11 +31,12 @@ from portal.auth.errors import (
     PendingLoginExpired,
     SecondFactorError,
     StaleChallenge,
+    TemporaryPasswordExpired,
     WrongRecoveryCode,
 )
 from portal.auth.lockout import check_new_password, check_password_counted
 from portal.auth.models import PendingLogin, SecurityCard
-from portal.auth.passwords import dummy_check, hash_password
+from portal.auth.passwords import dummy_check, hash_password, temporary_password_expired
 from portal.auth.sessions import client_agent, create_session, end_other_sessions
 from portal.customers.models import Customer
 from portal.customers.services import customer_by_login_id
@@ -64,6 +65,7 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
 
     :raises InvalidCredentials: unknown login ID or wrong password.
     :raises AccountLocked: the account is locked (or this attempt locked it).
+    :raises TemporaryPasswordExpired: right, but a temporary password past its days.
     """
     now = now or utcnow()
     customer = customer_by_login_id(login_id) if len(login_id or "") <= 40 else None
@@ -73,6 +75,9 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
         raise InvalidCredentials()
     if not check_password_counted(customer, password, now=now, event="login_failure"):
         raise InvalidCredentials()
+    if customer.must_activate and temporary_password_expired(customer.password_changed_at, now):
+        record_event("login_failure", customer_id=customer.id, detail="temporary_password_expired")
+        raise TemporaryPasswordExpired()
     # One pending login per customer: a new step 1 replaces older ones.
     db.session.execute(delete(PendingLogin).where(PendingLogin.customer_id == customer.id))
     token = secrets.token_urlsafe(32)
