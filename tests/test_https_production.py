@@ -217,7 +217,8 @@ def test_post_without_referer_over_https_is_refused(https_server):
 
 
 def test_gunicorn_without_secrets_stops_with_one_line(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PORTAL_DATA_KEYS")}
+    secrets_ = ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_HASH_PEPPERS")
+    env = {k: v for k, v in os.environ.items() if k not in secrets_}
     env.update(
         PORTAL_ENV="production",
         DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
@@ -230,8 +231,8 @@ def test_gunicorn_without_secrets_stops_with_one_line(tmp_path):
     assert result.returncode != 0  # the master halts; it does not respawn workers forever
     ours = [line for line in result.stderr.splitlines() if line.startswith("portal:")]
     assert ours == [
-        "portal: configuration error: production needs SECRET_KEY and PORTAL_DATA_KEYS "
-        "in the environment; refusing to start"
+        "portal: configuration error: production needs SECRET_KEY, PORTAL_DATA_KEYS and "
+        "PORTAL_HASH_PEPPERS in the environment; refusing to start"
     ]
     assert "Traceback" not in result.stderr
 
