@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint translations-extract translations-compile clean
+.PHONY: install run test load lint translations-extract translations-compile clean
 
 install: $(STAMP) translations-compile
 
@@ -38,6 +38,14 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# 50 clients through the real forms against gunicorn (4 workers) for LOAD_SECONDS on SQLite,
+# and on PostgreSQL when LOAD_DATABASE_URL names an EMPTY database (see bench/load.py).
+LOAD_SECONDS ?= 300
+load: install
+	$(BIN)/python bench/load.py --seconds $(LOAD_SECONDS) --database sqlite \
+		$(if $(LOAD_DATABASE_URL),--database $(LOAD_DATABASE_URL)) \
+		$(if $(LOAD_REDIS_URL),--redis $(LOAD_REDIS_URL))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
