@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import event, select  # noqa: E402
+from flask.testing import FlaskClient
+from sqlalchemy import event, select
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 CHALLENGE_RE = re.compile(r'id="card-challenge" data-first-index="(\d+)" data-last-index="(\d+)"')

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
-from bench.common import RunRejected, log  # noqa: E402
+from bench import common
+from bench.common import RunRejected, log
 
 # name, path, signed in, expected status, revalidation (If-None-Match from a first GET)
 PAGES = [
@@ -111,7 +111,11 @@ def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True)
 
     log(f"serving the portal and the bare app ({args.workers} sync workers each)")
     portal = common.serve(
-        "wsgi:app", env, workers=args.workers, cwd=common.ROOT, extra=args.gunicorn_arg,
+        "wsgi:app",
+        env,
+        workers=args.workers,
+        cwd=common.ROOT,
+        extra=args.gunicorn_arg,
         log_file=instance / "portal.log",
     )
     bare = common.serve(
@@ -140,7 +144,7 @@ def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True)
         results = {p["name"]: common.PageResult(p["name"]) for p in pages}
         rejected: dict[str, str] = {}
 
-        def portal_run(page, seconds):
+        def portal_run(page, seconds, warmup=False):
             return common.wrk(
                 portal.base,
                 page["path"],
@@ -148,6 +152,7 @@ def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True)
                 connections=args.connections,
                 headers=headers_of[page["name"]],
                 expected_status=page["status"],
+                warmup=warmup,
             )
 
         def bare_run(seconds):
@@ -158,7 +163,7 @@ def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True)
             bare_run(args.warmup)
             for page in pages:
                 try:
-                    portal_run(page, args.warmup)
+                    portal_run(page, args.warmup, warmup=True)
                 except RunRejected as exc:
                     rejected[page["name"]] = str(exc)
         for round_no in range(1, args.rounds + 1):
@@ -189,6 +194,13 @@ def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True)
     finally:
         portal.stop()
         bare.stop()
+    if rejected:  # keep the server's own account of what went wrong
+        errors = [
+            line
+            for line in (instance / "portal.log").read_text().splitlines()
+            if '"level": "ERROR"' in line or "Traceback" in line or "Error" in line
+        ]
+        rejected["portal log"] = "\n".join(errors[-20:]) or "(no error logged)"
     rows = []
     for page in pages:
         result = results[page["name"]]
