@@ -52,14 +52,7 @@ PAGES = [
 ]
 
 
-def parse_args(argv=None, description=__doc__) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--database", choices=["sqlite", "postgresql", "both"], default="both", help="(both)"
-    )
-    parser.add_argument("--postgresql-url", default=common.DEFAULT_PG, help="(%(default)s)")
+def add_load_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds (6)")
     parser.add_argument("--seconds", type=int, default=5, help="length of each run (5)")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up per page, s (3)")
@@ -74,6 +67,17 @@ def parse_args(argv=None, description=__doc__) -> argparse.Namespace:
     parser.add_argument(
         "--page", action="append", help="only these pages (names as in the table; repeat)"
     )
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgresql", "both"], default="both", help="(both)"
+    )
+    parser.add_argument("--postgresql-url", default=common.DEFAULT_PG, help="(%(default)s)")
+    add_load_options(parser)
     return parser.parse_args(argv)
 
 
