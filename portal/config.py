@@ -65,9 +65,9 @@ def validate_data_keys(keys: list[str], source: str) -> list[str]:
 
 PEPPER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 PEPPER_MIN_LENGTH = 32
-# Recovery codes stored before peppers existed record no pepper id: they were keyed with
-# SECRET_KEY. They are checked with the pepper listed under this id when there is one (the
-# old SECRET_KEY, once SECRET_KEY has been changed), else with SECRET_KEY itself.
+# Rows hashed before peppers existed record no pepper id: they were keyed with SECRET_KEY.
+# They are checked with the pepper listed under this id when there is one (the old
+# SECRET_KEY, once SECRET_KEY has been changed), else with SECRET_KEY itself.
 LEGACY_PEPPER_ID = "legacy"
 
 
@@ -111,8 +111,9 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY: str | None = None
     PORTAL_DATA_KEYS: tuple[str, ...] | list[str] = ()
-    # Keys of the stored hashes that must outlive SECRET_KEY (recovery codes): (id, secret),
-    # newest first. SECRET_KEY only signs cookies and keys short-lived tokens.
+    # Keys of the stored hashes that must outlive SECRET_KEY (recovery codes, the retention
+    # store's subject keys): (id, secret), newest first; each row records its pepper's id.
+    # SECRET_KEY only signs cookies and keys short-lived tokens.
     PORTAL_HASH_PEPPERS: list[tuple[str, str]] | tuple[()] = ()
     PORTAL_BUSINESS: BusinessDetails = BusinessDetails()
 

@@ -156,3 +156,63 @@ def test_codes_from_before_peppers_survive_a_secret_key_change_listed_as_legacy(
 def test_bad_peppers_stop_the_start(raw, complaint):
     with pytest.raises(ConfigError, match=complaint):
         parse_hash_peppers(raw, "PORTAL_HASH_PEPPERS")
+
+
+def test_retained_records_are_found_by_subject_across_key_changes(app, config, db, app_factory):
+    """The retention store outlives any SECRET_KEY: records are gathered by former customer
+    under the pepper their row names, before and after SECRET_KEY and pepper changes."""
+    from datetime import date
+
+    from portal.retention.models import RetainedRecord
+    from portal.retention.store import of_subject, retain, subject_key
+
+    def store(register_id: int) -> None:
+        retain(
+            category="contract",
+            subject=subject_key(register_id),
+            source="test",
+            record_date=date.today(),
+            payload={"n": register_id},
+        )
+
+    store(41)
+    store(42)
+    # A record from before peppers: keyed with SECRET_KEY, no pepper id.
+    db.session.add(
+        RetainedRecord(
+            category="contract",
+            legal_basis="test",
+            subject_key=keyed_hash("retention-subject:42"),
+            subject_pepper_id=None,
+            source="legacy",
+            payload_encrypted=b"x",
+            record_date=date.today(),
+            purge_after=date.today(),
+        )
+    )
+    db.session.commit()
+    assert subject_key(42) != keyed_hash("retention-subject:42")
+
+    old_secret = config.SECRET_KEY
+    rotated = _rotated(
+        config,
+        SECRET_KEY=secrets.token_hex(32),
+        PORTAL_HASH_PEPPERS=[
+            ("n2", secrets.token_hex(32)),
+            *config.PORTAL_HASH_PEPPERS,
+            ("legacy", old_secret),
+        ],
+    )
+    later = app_factory(rotated)
+    with later.app_context():
+        store(42)  # one more, under the new pepper
+        db.session.commit()
+        found = db.session.scalars(select(RetainedRecord.source).where(of_subject(42))).all()
+        assert sorted(found) == ["legacy", "test", "test"]
+        assert db.session.scalars(select(RetainedRecord.id).where(of_subject(41))).all()
+        assert {row.subject_pepper_id for row in db.session.scalars(select(RetainedRecord))} == {
+            None,
+            config.PORTAL_HASH_PEPPERS[0][0],
+            "n2",
+        }
+        db.session.remove()
