@@ -75,8 +75,29 @@ def reject_nul_bytes() -> None:
         abort(400)
 
 
+def refuse_oversized_streams() -> None:
+    """Refuse a body sent without ``Content-Length`` (chunked) past ``MAX_CONTENT_LENGTH``.
+
+    A declared length over the limit is refused by Werkzeug before anything is read; a
+    chunked body is not: Werkzeug reads it only up to the limit and parses the truncated
+    form as if it were whole, so an oversized post reached the CSRF check and the view cut
+    short instead of getting the 413 page. Read it here (the limit bounds the memory), keep
+    it for the form parser, and look one byte further: past the limit, the stream raises 413.
+    """
+    if request.content_length is not None or not request.max_content_length:
+        return
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
+    request.get_data(cache=True)
+    request.stream.read(1)
+
+
 def register_security(app: Flask) -> None:
     app.before_request(reject_nul_bytes)
+    # Before the CSRF check, which would otherwise parse the truncated form first.
+    funcs = app.before_request_funcs.setdefault(None, [])
+    csrf_at = next((i for i, f in enumerate(funcs) if f.__name__ == "csrf_protect"), 0)
+    funcs.insert(csrf_at, refuse_oversized_streams)
     app.after_request(set_security_headers)
 
 

@@ -211,6 +211,76 @@ def test_inquiry_correction_and_rights_forms_take_no_extra_fields(live, accounts
         assert not [c for t, _, c in changed if c not in ("+",) and t != "mail_outbox"], changed
 
 
+def _owner_of(table: str, row: dict) -> object:
+    if table == "customers":
+        return row["id"]
+    return row.get("customer_id", "no owner column")
+
+
+def assert_only_own_rows(live, before, after, a: dict, b: dict, what: str) -> None:
+    """Every row changed belongs to A (or to no customer, e.g. A's retired login ID); none of
+    B's rows moved, and B is still signed in (checked by the caller)."""
+    for table, key, column in changes(before, after):
+        row = after.get(table, {}).get(key) or before.get(table, {}).get(key)
+        owner = _owner_of(table, row)
+        assert owner != b["id"], f"{what}: changed B's {table} row {key} ({column})"
+        assert owner in (a["id"], None, "no owner column"), (what, table, key, column, owner)
+    b_rows = query(live, "SELECT * FROM customers WHERE id = ?", (b["id"],))
+    assert b_rows and b_rows == [tuple(before["customers"][b["id"]].values())], what
+
+
+def test_payment_method_takes_no_extra_fields(live, accounts, new_browser):
+    a, b = accounts.card(), accounts.card()
+    browser, other = new_browser(), new_browser()
+    browser.sign_in(a)
+    other.sign_in(b)
+    before = snapshot(live)
+    page = browser.get("/billing/payment-method")
+    assert page.status == 200, (page.status, page.location)
+    data = {
+        **EXTRAS,
+        "customer_id": str(b["id"]),
+        "csrf_token": page.csrf(),
+        "kind": "auto_debit",
+        "holder_name": "김보안",
+        "holder_birth_date": "1990-01-01",
+        "bank_code": "004",
+        "account_number": "110-2345-678901",
+        "phone": "010-1234-5678",
+        "email": "pay@example.kr",
+    }
+    reply = browser.post("/billing/payment-method", data)
+    assert reply.status == 302, (reply.status, reply.body[:300])
+    after = snapshot(live)
+    assert any(t == "payment_methods" for t, _, _ in changes(before, after)), "nothing saved"
+    assert_only_own_rows(live, before, after, a, b, "payment method")
+    assert other.get("/account").status == 200
+
+
+def test_withdrawal_takes_no_extra_fields(live, accounts, new_browser):
+    a, b = accounts.card(), accounts.card()
+    browser, other = new_browser(), new_browser()
+    browser.sign_in(a)
+    other.sign_in(b)
+    before = snapshot(live)
+    page = browser.get("/account/withdraw")
+    data = {
+        **EXTRAS,
+        "customer_id": str(b["id"]),
+        "login_id": b["login_id"],
+        "csrf_token": page.csrf(),
+        "password": a["password"],
+        "confirm": "y",
+    }
+    reply = browser.post("/account/withdraw", data)
+    assert reply.status == 302, (reply.status, reply.body[:300])
+    after = snapshot(live)
+    assert changes(before, after), "the withdrawal changed nothing"
+    assert_only_own_rows(live, before, after, a, b, "withdrawal")
+    assert other.get("/account").status == 200, "B's session ended by A's withdrawal"
+    assert browser.get("/account").status == 302  # A's own withdrawal did happen
+
+
 def test_staff_forms_take_no_extra_fields(live, browser):
     staff = fresh_staff(live)
     admin = staff["admin"]

@@ -14,7 +14,7 @@ import ssl
 
 import pytest
 
-from tests.security.web import build, fresh_staff, production_app, query, rules
+from tests.security.web import build, fresh_staff, oversized_post, production_app, query, rules
 
 HSTS_MIN = 365 * 24 * 3600
 REFERRER_POLICIES = {
@@ -90,12 +90,7 @@ def test_headers_on_a_bad_host_and_an_oversized_body(live, browser):
     assert bad_host.status == 400
     assert_no_banner(bad_host, "400 bad host")
     assert bad_host.header("X-Content-Type-Options") == "nosniff"
-    big = browser.request(
-        "POST",
-        "/login",
-        body=b"a=" + b"x" * (3 * 1024 * 1024),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    big = oversized_post(browser, "/login")
     assert big.status == 413, big.status
     assert_security_headers(big, "413")
 

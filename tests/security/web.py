@@ -8,6 +8,7 @@ a request changed anything.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from tests.security.live import Browser, LiveServer
+from tests.security.live import Browser, LiveServer, Reply
 
 # <converter(args):name> in a rule's text.
 ARGUMENT_RE = re.compile(r"<(?:(?P<conv>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
@@ -159,6 +160,32 @@ def assert_no_offsite_links(body: str, what: str) -> None:
         target = urlsplit(urljoin("https://portal.test/a/b", link))
         assert target.netloc == "portal.test" or EVIL not in target.netloc, f"{what}: {link!r}"
         assert target.scheme in ("https", "http", "mailto", "tel", ""), f"{what}: {link!r}"
+
+
+def oversized_post(browser: Browser, path: str, size: int = 3 * 1024 * 1024) -> Reply:
+    """A form post that declares ``size`` bytes but sends only the first 64 KB: the server
+    must answer from the declared length alone, and the client never races the server's
+    close while still sending (which made a full upload flaky)."""
+    conn = browser.connection()
+    try:
+        conn.putrequest("POST", path, skip_host=True)
+        sent = {
+            "Host": browser.server.host,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Length": str(size),
+        }
+        if browser.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+        for name, value in sent.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        with contextlib.suppress(OSError):
+            conn.send(b"body=" + b"x" * 65536)
+        response = conn.getresponse()
+        raw = response.read()
+        return Reply(response.status, response.headers, raw.decode("utf-8", "replace"), raw)
+    finally:
+        conn.close()
 
 
 def signed_in(browser: Browser) -> bool:
