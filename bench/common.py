@@ -116,6 +116,8 @@ def portal_env(database_url: str, instance: Path, redis_url: str | None = None) 
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET_KEY,
         "PORTAL_DATA_KEYS": DATA_KEY,
+        # Throwaway, like the keys above: production refuses to start without a pepper.
+        "PORTAL_HASH_PEPPERS": "bench1:" + "p" * 40,
         "PORTAL_TRUSTED_HOSTS": "127.0.0.1,localhost",
         "PORTAL_INSTANCE_PATH": str(instance),
         "FLASK_APP": "wsgi",

@@ -150,7 +150,7 @@ class Customer(UserMixin, db.Model):
 
 # Staff search by name ("contains", LIKE '%…%' on the lower-cased name): a B-tree cannot serve
 # it. On PostgreSQL a trigram GIN index can (pg_trgm, a trusted extension: the database owner
-# may create it; migration 0013 does), for what is typed of three characters or more; on
+# may create it; migration 0014 does), for what is typed of three characters or more; on
 # SQLite this is a plain index on lower(name), kept so both schemas stay one model.
 Index(
     "ix_customers_name_trgm",

@@ -1,7 +1,7 @@
 """customer name search: a trigram index (PostgreSQL) for the staff search's "contains"
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03
 
 Written by hand, checked against portal/customers/models.py and portal/customers/search.py.
@@ -26,8 +26,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
