@@ -7,7 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint translations-extract translations-compile clean
+.PHONY: install run test load lint translations-extract translations-compile clean \
+	bench bench-dataset bench-scale bench-explain bench-purge
 
 install: $(STAMP) translations-compile
 
@@ -39,9 +40,34 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# 50 clients through the real forms against gunicorn (4 workers) for LOAD_SECONDS on SQLite,
+# and on PostgreSQL when LOAD_DATABASE_URL names an EMPTY database (see bench/load.py).
+LOAD_SECONDS ?= 300
+load: install
+	$(BIN)/python bench/load.py --seconds $(LOAD_SECONDS) --database sqlite \
+		$(if $(LOAD_DATABASE_URL),--database $(LOAD_DATABASE_URL)) \
+		$(if $(LOAD_REDIS_URL),--redis $(LOAD_REDIS_URL))
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check portal tests
+
+# Measuring tools (bench/README.md). BENCH_ARGS passes options, e.g.
+# make bench BENCH_ARGS="--database sqlite --rounds 2 --seconds 3".
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-dataset: install
+	$(BIN)/python bench/dataset.py $(BENCH_ARGS)
+
+bench-scale: install
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
+
+bench-explain: install
+	$(BIN)/python bench/explain.py $(BENCH_ARGS)
+
+bench-purge: install
+	$(BIN)/python bench/purge.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -30,8 +30,9 @@ class BusinessDetails:
     representative: str = "정아리"
     # 10 digits, shown as 120-81-47521.
     registration_number: str = "1208147521"
-    # 통신판매업 신고번호 as the district office issued it.
-    mail_order_number: str = "제2023-서울강남-01234호"
+    # 통신판매업 신고번호 as the district office issued it. The policy does not give it, so
+    # there is no default to invent: the footer leaves the line out until it is configured.
+    mail_order_number: str = ""
     address: str = "서울특별시 강남구 테헤란로 152"
     business_type: str = "정보통신업"
     business_item: str = "위치기반서비스"

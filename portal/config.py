@@ -63,12 +63,58 @@ def validate_data_keys(keys: list[str], source: str) -> list[str]:
     return keys
 
 
+PEPPER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
+PEPPER_MIN_LENGTH = 32
+# Rows hashed before peppers existed record no pepper id: they were keyed with SECRET_KEY.
+# They are checked with the pepper listed under this id when there is one (the old
+# SECRET_KEY, once SECRET_KEY has been changed), else with SECRET_KEY itself.
+LEGACY_PEPPER_ID = "legacy"
+
+
+def parse_hash_peppers(raw: str, source: str) -> list[tuple[str, str]]:
+    """``id:secret,id:secret`` (newest first) into ``[(id, secret), ...]``.
+
+    Each id names its pepper in the rows hashed with it, so ids must be unique and may never
+    be reused for another secret; secrets are at least 32 characters.
+    """
+    peppers: list[tuple[str, str]] = []
+    for index, item in enumerate(part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        pepper_id, sep, secret = item.partition(":")
+        if not sep or not PEPPER_ID_RE.fullmatch(pepper_id):
+            raise ConfigError(
+                f"{source}: entry #{index + 1} must be ID:SECRET, the ID 1-16 of A-Z a-z 0-9 _ -"
+            )
+        if len(secret) < PEPPER_MIN_LENGTH:
+            raise ConfigError(
+                f"{source}: pepper {pepper_id!r} must be at least {PEPPER_MIN_LENGTH} characters"
+            )
+        if any(pepper_id == seen for seen, _ in peppers):
+            raise ConfigError(f"{source}: pepper id {pepper_id!r} is listed twice")
+        peppers.append((pepper_id, secret))
+    return peppers
+
+
+def format_hash_peppers(peppers: list[tuple[str, str]]) -> str:
+    """The PORTAL_HASH_PEPPERS value of ``peppers`` (to hand to another process)."""
+    return ",".join(f"{pepper_id}:{secret}" for pepper_id, secret in peppers)
+
+
+def _new_pepper(pepper_id: str = "1") -> str:
+    return f"{pepper_id}:{secrets.token_hex(32)}"
+
+
 class Config:
     """Settings shared by every environment."""
 
     ENV_NAME = "base"
     SECRET_KEY: str | None = None
     PORTAL_DATA_KEYS: tuple[str, ...] | list[str] = ()
+    # Keys of the stored hashes that must outlive SECRET_KEY (recovery codes, the retention
+    # store's subject keys): (id, secret), newest first; each row records its pepper's id.
+    # SECRET_KEY only signs cookies and keys short-lived tokens.
+    PORTAL_HASH_PEPPERS: list[tuple[str, str]] | tuple[()] = ()
     PORTAL_BUSINESS: BusinessDetails = BusinessDetails()
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
@@ -133,6 +179,9 @@ class Config:
         self.PORTAL_SESSION_ABSOLUTE_SECONDS = _env_int("PORTAL_SESSION_ABSOLUTE_SECONDS", 43200)
         self.PORTAL_LOGIN_MAX_FAILURES = _env_int("PORTAL_LOGIN_MAX_FAILURES", 5)
         self.PORTAL_LOCKOUT_SECONDS = _env_int("PORTAL_LOCKOUT_SECONDS", 1800)
+        # A password someone else set (registration, import, a staff reset) is a letter in
+        # the post: it must be replaced within this many days or it stops working.
+        self.PORTAL_TEMPORARY_PASSWORD_DAYS = _env_int("PORTAL_TEMPORARY_PASSWORD_DAYS", 14)
         self.PORTAL_REAUTH_SECONDS = _env_int("PORTAL_REAUTH_SECONDS", 300)
         self.PORTAL_CARD_CODES = _env_int("PORTAL_CARD_CODES", 35)
         self.PORTAL_CARD_MAX_FAILURES = _env_int("PORTAL_CARD_MAX_FAILURES", 5)
@@ -172,6 +221,9 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
         keys = _env_list("PORTAL_DATA_KEYS")
         self.PORTAL_DATA_KEYS = validate_data_keys(keys, "PORTAL_DATA_KEYS") if keys else []
+        self.PORTAL_HASH_PEPPERS = parse_hash_peppers(
+            os.environ.get("PORTAL_HASH_PEPPERS") or "", "PORTAL_HASH_PEPPERS"
+        )
         self.read_mail_settings()
         try:
             # 상호, 대표자, 사업자등록번호, customer centre...: footer, errors, documents, mail.
@@ -226,8 +278,8 @@ class Config:
 
     def finalise(self, instance: Path) -> None:
         """Fill in or check the secrets once the instance folder is known."""
-        if not self.SECRET_KEY or not self.PORTAL_DATA_KEYS:
-            raise ConfigError("SECRET_KEY and PORTAL_DATA_KEYS must be set")
+        if not self.SECRET_KEY or not self.PORTAL_DATA_KEYS or not self.PORTAL_HASH_PEPPERS:
+            raise ConfigError("SECRET_KEY, PORTAL_DATA_KEYS and PORTAL_HASH_PEPPERS must be set")
 
 
 class DevelopmentConfig(Config):
@@ -244,6 +296,11 @@ class DevelopmentConfig(Config):
             key = _read_or_create(instance / "data_keys", Fernet.generate_key().decode())
             self.PORTAL_DATA_KEYS = validate_data_keys(
                 [k.strip() for k in key.split(",") if k.strip()], str(instance / "data_keys")
+            )
+        if not self.PORTAL_HASH_PEPPERS:
+            path = instance / "hash_peppers"
+            self.PORTAL_HASH_PEPPERS = parse_hash_peppers(
+                _read_or_create(path, _new_pepper()), str(path)
             )
 
 
@@ -270,13 +327,15 @@ class ProductionConfig(Config):
             for name, value in (
                 ("SECRET_KEY", self.SECRET_KEY),
                 ("PORTAL_DATA_KEYS", self.PORTAL_DATA_KEYS),
+                ("PORTAL_HASH_PEPPERS", self.PORTAL_HASH_PEPPERS),
             )
             if not value
         ]
         if missing:
-            raise ConfigError(
-                f"production needs {' and '.join(missing)} in the environment; refusing to start"
+            names = " and ".join(
+                [", ".join(missing[:-1]), missing[-1]] if missing[:-1] else missing
             )
+            raise ConfigError(f"production needs {names} in the environment; refusing to start")
         if len(self.SECRET_KEY or "") < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production")
         if not self.TRUSTED_HOSTS:
@@ -309,6 +368,9 @@ class TestingConfig(Config):
         self.PORTAL_BANNER_CACHE_SECONDS = 0
         self.SECRET_KEY = self.SECRET_KEY or secrets.token_hex(32)
         self.PORTAL_DATA_KEYS = self.PORTAL_DATA_KEYS or [Fernet.generate_key().decode()]
+        self.PORTAL_HASH_PEPPERS = self.PORTAL_HASH_PEPPERS or parse_hash_peppers(
+            _new_pepper("t1"), "testing"
+        )
 
     def finalise(self, instance: Path) -> None:
         return None

@@ -90,11 +90,19 @@ def _checkpoint_listener(session) -> None:
     checkpoint_wal()
 
 
+# A session.info flag: something queued must be written even though the request's changes
+# were rolled back (the access log's records of data shown on an error page). The rollback
+# keeps only those; the commit after it writes them alone.
+KEEP_AFTER_ROLLBACK = "keep_after_rollback"
+
+
 def _end_request_transaction(response: Response) -> Response:
     if response.status_code < 400:
         db.session.commit()
-    else:
-        db.session.rollback()
+        return response
+    db.session.rollback()
+    if db.session().info.pop(KEEP_AFTER_ROLLBACK, False):
+        db.session.commit()
     return response
 
 

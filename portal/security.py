@@ -12,6 +12,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
+from portal.config import LEGACY_PEPPER_ID
+
 # No inline script or style anywhere (templates use static files), so the policy needs no
 # 'unsafe-inline'. Inline SVG (OTP QR codes) is markup, not script, and is allowed.
 CSP = "; ".join(
@@ -163,9 +165,49 @@ def rotate(token: bytes) -> bytes:
 
 
 def keyed_hash(value: str) -> str:
-    """HMAC-SHA256 of ``value`` under the secret key (tokens, recovery codes)."""
+    """HMAC-SHA256 of ``value`` under the secret key, for short-lived tokens only (sessions,
+    pending sign-ins, reset links): changing SECRET_KEY voids them, which is the point.
+    Hashes that must outlive a SECRET_KEY change use :func:`peppered_hash`."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# --- versioned peppers (PORTAL_HASH_PEPPERS) --------------------------------------
+
+
+def newest_pepper_id() -> str:
+    """The id of the pepper new hashes are made with (the first of PORTAL_HASH_PEPPERS)."""
+    return current_app.config["PORTAL_HASH_PEPPERS"][0][0]
+
+
+def _pepper(pepper_id: str | None) -> str | None:
+    peppers = dict(current_app.config["PORTAL_HASH_PEPPERS"])
+    if pepper_id is None:
+        # Rows from before peppers existed were keyed with SECRET_KEY (migration 0013); the
+        # operator who changes SECRET_KEY lists the old one as the "legacy" pepper.
+        return peppers.get(LEGACY_PEPPER_ID) or current_app.config["SECRET_KEY"]
+    return peppers.get(pepper_id)
+
+
+def peppered_hash(value: str, pepper_id: str | None) -> str | None:
+    """HMAC-SHA256 of ``value`` under the pepper ``pepper_id`` (None: a pre-pepper row).
+
+    None when that pepper is no longer configured: nothing can match it then.
+    """
+    pepper = _pepper(pepper_id)
+    if pepper is None:
+        return None
+    return hmac.new(pepper.encode(), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def peppered_candidates(value: str) -> list[tuple[str | None, str]]:
+    """``(pepper id, hash)`` of ``value`` under every configured pepper and the pre-pepper
+    key: a stored row matches only the pair of the pepper it records."""
+    ids: list[str | None] = [
+        pepper_id for pepper_id, _ in current_app.config["PORTAL_HASH_PEPPERS"]
+    ]
+    ids.append(None)
+    return [(pepper_id, peppered_hash(value, pepper_id)) for pepper_id in ids]  # type: ignore[misc]
 
 
 def mask(value: str | None, visible: int = 4) -> str:
@@ -230,6 +272,9 @@ __all__ = [
     "mask_email",
     "mask_name",
     "mask_phone",
+    "newest_pepper_id",
+    "peppered_candidates",
+    "peppered_hash",
     "register_security",
     "rotate",
     "safe_next_url",

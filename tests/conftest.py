@@ -25,6 +25,11 @@ from portal import create_app
 from portal.config import TestingConfig
 from portal.extensions import db as _db
 
+# One pepper for the whole run, in the environment, so that every app the tests build and
+# every server process they start (gunicorn inherits os.environ) key recovery codes alike,
+# as the hosts of one deployment do. Tests of a missing pepper remove it from their copy.
+os.environ.setdefault("PORTAL_HASH_PEPPERS", "t1:" + "7e57" * 16)
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"

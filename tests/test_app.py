@@ -117,8 +117,12 @@ def test_untrusted_host_is_refused(config, app_factory):
     assert client.get("/", headers={"Host": "portal.example.kr"}).status_code == 200
 
 
+PEPPER = "p1:" + "q" * 40
+
+
 def _production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PORTAL_DATA_KEYS")}
+    secrets_ = ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_HASH_PEPPERS")
+    env = {k: v for k, v in os.environ.items() if k not in secrets_}
     env.update({"PORTAL_ENV": "production", "DATABASE_URL": "sqlite:///:memory:"})
     env.update(extra)
     return env
@@ -127,9 +131,16 @@ def _production_env(**extra) -> dict:
 @pytest.mark.parametrize(
     ("extra", "missing"),
     [
-        ({}, "SECRET_KEY and PORTAL_DATA_KEYS"),
-        ({"PORTAL_DATA_KEYS": Fernet.generate_key().decode()}, "SECRET_KEY"),
-        ({"SECRET_KEY": "k" * 40}, "PORTAL_DATA_KEYS"),
+        ({}, "SECRET_KEY, PORTAL_DATA_KEYS and PORTAL_HASH_PEPPERS"),
+        (
+            {"PORTAL_DATA_KEYS": Fernet.generate_key().decode(), "PORTAL_HASH_PEPPERS": PEPPER},
+            "needs SECRET_KEY in",
+        ),
+        ({"SECRET_KEY": "k" * 40, "PORTAL_HASH_PEPPERS": PEPPER}, "needs PORTAL_DATA_KEYS in"),
+        (
+            {"SECRET_KEY": "k" * 40, "PORTAL_DATA_KEYS": Fernet.generate_key().decode()},
+            "needs PORTAL_HASH_PEPPERS in",
+        ),
     ],
 )
 def test_production_refuses_to_start_without_secrets(extra, missing, tmp_path):
@@ -161,12 +172,17 @@ def test_development_keeps_its_own_secrets(monkeypatch, tmp_path, app_factory):
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("PORTAL_DATA_KEYS", raising=False)
+    monkeypatch.delenv("PORTAL_HASH_PEPPERS", raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/dev.sqlite3")
     first = app_factory("development")
     second = app_factory("development")
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert first.config["PORTAL_DATA_KEYS"] == second.config["PORTAL_DATA_KEYS"]
-    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert first.config["PORTAL_HASH_PEPPERS"] == second.config["PORTAL_HASH_PEPPERS"]
+    # The pepper is not derived from SECRET_KEY: changing one leaves the other.
+    assert first.config["PORTAL_HASH_PEPPERS"][0][1] != first.config["SECRET_KEY"]
+    for name in ("secret_key", "data_keys", "hash_peppers"):
+        assert oct((tmp_path / name).stat().st_mode & 0o777) == "0o600"
 
 
 @pytest.fixture
@@ -377,6 +393,7 @@ def test_healthz_ok_with_redis(config, app_factory, redis_url):
 
 PRODUCTION_READY = {
     "SECRET_KEY": "k" * 40,
+    "PORTAL_HASH_PEPPERS": PEPPER,
     "PORTAL_TRUSTED_HOSTS": "portal.example.kr",
     # Only read at start-up here; no request below reaches the rate-limit storage.
     "RATELIMIT_STORAGE_URI": UNREACHABLE_REDIS_URL,

@@ -6,13 +6,11 @@ test of production cookies is a TLS server. This signs a customer in end to end.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import http.cookiejar
 import json
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys
@@ -23,48 +21,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.conftest import ROOT, TEST_REDIS_URL
+from tests.security.live import free_port, self_signed
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 FLASK = Path(sys.executable).parent / "flask"
-
-
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -126,8 +89,8 @@ def https_server(tmp_path):
         text=True,
     )
     codes = json.loads(created.stdout)["security_card"]["codes"]
-    cert, key = _self_signed(tmp_path)
-    port = _free_port()
+    cert, key = self_signed(tmp_path)
+    port = free_port()
     proc = subprocess.Popen(
         [
             GUNICORN,
@@ -254,21 +217,22 @@ def test_post_without_referer_over_https_is_refused(https_server):
 
 
 def test_gunicorn_without_secrets_stops_with_one_line(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PORTAL_DATA_KEYS")}
+    secrets_ = ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_HASH_PEPPERS")
+    env = {k: v for k, v in os.environ.items() if k not in secrets_}
     env.update(
         PORTAL_ENV="production",
         DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
         PORTAL_INSTANCE_PATH=str(tmp_path),
     )
     result = subprocess.run(
-        [GUNICORN, "-b", f"127.0.0.1:{_free_port()}", "wsgi:app"],
+        [GUNICORN, "-b", f"127.0.0.1:{free_port()}", "wsgi:app"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode != 0  # the master halts; it does not respawn workers forever
     ours = [line for line in result.stderr.splitlines() if line.startswith("portal:")]
     assert ours == [
-        "portal: configuration error: production needs SECRET_KEY and PORTAL_DATA_KEYS "
-        "in the environment; refusing to start"
+        "portal: configuration error: production needs SECRET_KEY, PORTAL_DATA_KEYS and "
+        "PORTAL_HASH_PEPPERS in the environment; refusing to start"
     ]
     assert "Traceback" not in result.stderr
 
@@ -285,7 +249,7 @@ def test_gunicorn_without_trusted_hosts_stops_with_one_line(tmp_path):
         PORTAL_SINGLE_PROCESS="1",
     )
     result = subprocess.run(
-        [GUNICORN, "-b", f"127.0.0.1:{_free_port()}", "wsgi:app"],
+        [GUNICORN, "-b", f"127.0.0.1:{free_port()}", "wsgi:app"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode != 0  # the master halts; it does not respawn workers forever

@@ -79,8 +79,9 @@ EXCLUDED_COLUMNS: dict[str, set[str]] = {
     "security_cards": {"codes_encrypted", "challenge_first", "challenge_last"},
     # The TOTP secret is the second factor itself.
     "otp_credentials": {"secret_encrypted", "pending_secret_encrypted", "last_used_step"},
-    # Recovery codes are stored only as keyed hashes; the dates and use are exported.
-    "recovery_codes": {"code_hash"},
+    # Recovery codes are stored only as keyed hashes; the dates and use are exported (which
+    # pepper keyed a hash is our bookkeeping, not the customer's data).
+    "recovery_codes": {"code_hash", "pepper_id"},
     # The session token hash would let nobody in, but it is a credential by nature.
     "user_sessions": {"token_hash"},
     # Internal uniqueness helper (equals "field" while open).

@@ -198,6 +198,11 @@ def edit_profile():
                 db.session.rollback()
                 return _to_reauth(customer, typed=request.form)
             except StaleProfile:
+                # A concurrent edit that won between our read and our UPDATE leaves the
+                # session's transaction failed (StaleDataError at flush): roll it back
+                # before reading the stored values for the page, or that read raises and
+                # the customer gets a 500 instead of the 409 (seen under bench/load.py).
+                db.session.rollback()
                 return render_error(
                     409,
                     str(m.PROFILE_STALE),

@@ -13,8 +13,11 @@ from portal.admin.signin import reauth_due
 def recent_password(view=None, *, return_to: str | None = None):
     """Require the staff password within PORTAL_REAUTH_SECONDS (put under :func:`requires`).
 
-    The service checks again (:func:`portal.admin.signin.ensure_recent_password`); this only
-    makes the detour: a GET comes back to itself, a POST to ``return_to`` (its form's page).
+    This is the check: the same services also run from the command line, where the
+    operator's own server account is the authentication, so they cannot ask for a staff
+    session. A GET comes back to itself after the password, a POST to ``return_to`` (its
+    form's page). :func:`portal.admin.signin.ensure_recent_password` is the same rule for
+    code that holds a staff session but no request.
     """
 
     def decorator(fn):

@@ -7,6 +7,9 @@ PASSWORD_EXPIRED = _l(
     "비밀번호를 바꾼 지 90일이 지났거나 관리자가 정한 임시 비밀번호입니다. "
     "새 비밀번호로 바꿔 주세요."
 )
+TEMPORARY_PASSWORD_EXPIRED = _l(
+    "임시 비밀번호의 사용 기한이 지났습니다. 관리자에게 비밀번호 재설정을 요청해 주세요."
+)
 PASSWORD_CHANGED = _l("비밀번호를 바꿨습니다.")
 SIGNED_IN = _l("로그인되었습니다.")
 SIGNED_OUT = _l("로그아웃되었습니다.")

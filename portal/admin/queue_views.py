@@ -299,6 +299,9 @@ def show_correction(correction_id: int):
 
 @bp.post("/corrections/<int:correction_id>/approve")
 @requires("corrections.process")
+# An approved correction may change the e-mail or phone that password resets go to: the
+# password again, as for every action that could hand an account to someone else.
+@recent_password(return_to="admin.show_correction")
 def approve_correction_request(correction_id: int):
     try:
         row = approve_correction(correction_id)

@@ -7,7 +7,6 @@ Accounts are never deleted: the access log and the role log name them for years.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 import pyotp
@@ -19,7 +18,7 @@ from portal.admin import messages as m
 from portal.admin.models import STAFF_ROLES, Staff
 from portal.admin.signin import end_all_sessions, note, set_password
 from portal.audit.models import RoleChange
-from portal.auth.passwords import password_problems
+from portal.auth.passwords import password_problems, temporary_password
 from portal.customers import validation as v
 from portal.extensions import db
 from portal.pagination import MAX_PAGE, Page
@@ -100,11 +99,6 @@ def create_staff(
     return staff, secret
 
 
-def temporary_password() -> str:
-    """A random password for someone else to replace at the first sign-in."""
-    return "Tmp-" + secrets.token_urlsafe(12)
-
-
 @dataclass(frozen=True)
 class NewStaff:
     """A staff account just made on screen, with what is shown once: its TOTP secret and,
@@ -123,7 +117,7 @@ def create_staff_account(
 
     :raises StaffError: as :func:`create_staff`.
     """
-    chosen = None if password else temporary_password()
+    chosen = None if password else temporary_password(login_id=login_id)
     staff, secret = create_staff(
         login_id=login_id, name=name, role=role, password=password or chosen, by=by
     )
@@ -197,7 +191,7 @@ def reset_password(staff: Staff, *, by: Staff | None) -> str:
     """A temporary password (shown once) that must be changed at the next sign-in; the
     lockout is lifted and sessions end."""
     _not_self(staff, by)
-    temporary = temporary_password()
+    temporary = temporary_password(login_id=staff.login_id)
     set_password(staff, temporary, must_change=True)
     staff.failed_logins = 0
     staff.locked_until = None

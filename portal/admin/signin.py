@@ -33,10 +33,17 @@ from portal.auth.errors import (
     ReauthFailed,
     ReauthNeeded,
     SecondFactorError,
+    TemporaryPasswordExpired,
 )
 from portal.auth.lockout import counted_password_check
 from portal.auth.otp import accept_code
-from portal.auth.passwords import check_password, dummy_check, hash_password, password_problems
+from portal.auth.passwords import (
+    check_password,
+    dummy_check,
+    hash_password,
+    password_problems,
+    temporary_password_expired,
+)
 from portal.customers import validation as v
 from portal.dbtypes import utcnow
 from portal.extensions import db
@@ -103,6 +110,8 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
 
     :raises InvalidCredentials: unknown or disabled account, or wrong password.
     :raises AccountLocked: the account is locked (or this attempt locked it).
+    :raises TemporaryPasswordExpired: right, but a password set by another staff member
+        and not replaced within ``PORTAL_TEMPORARY_PASSWORD_DAYS``.
     """
     now = now or utcnow()
     staff = staff_by_login_id(login_id) if len(login_id or "") <= 40 else None
@@ -112,6 +121,9 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
         raise InvalidCredentials()
     if not _check_password(staff, password, now, "login_failure"):
         raise InvalidCredentials()
+    if staff.must_change_password and temporary_password_expired(staff.password_changed_at, now):
+        note(staff, "login_failure")
+        raise TemporaryPasswordExpired()
     db.session.execute(delete(StaffPendingLogin).where(StaffPendingLogin.staff_id == staff.id))
     token = secrets.token_urlsafe(32)
     db.session.add(
@@ -255,16 +267,24 @@ def reauthenticate(row: StaffSession, password: str) -> None:
         of the account ends).
     """
     now = utcnow()
-    try:
-        right = _check_password(row.staff, password, now, "reauth_failure")
-    except AccountLocked:
-        # Whoever keeps guessing may hold a stolen cookie: every session of the account ends.
-        end_all_sessions(row.staff_id)
-        raise ReauthFailed(signed_out=True) from None
-    if not right:
-        raise ReauthFailed()
+    _confirm_password(row.staff, password, now)
     row.authenticated_at = now
     db.session.flush()
+
+
+def _confirm_password(staff: Staff, password: str, now: datetime, *, current: bool = False) -> None:
+    """The signed-in staff member's own password, asked again (re-auth, password change).
+
+    :raises ReauthFailed: wrong; ``signed_out`` when this attempt locked the account, for
+        whoever keeps guessing may hold a stolen cookie: every session of the account ends.
+    """
+    try:
+        right = _check_password(staff, password, now, "reauth_failure")
+    except AccountLocked:
+        end_all_sessions(staff.id)
+        raise ReauthFailed(signed_out=True, current=current) from None
+    if not right:
+        raise ReauthFailed(current=current)
 
 
 def _recent_hashes(staff: Staff) -> list[str]:
@@ -301,13 +321,7 @@ def change_password(row: StaffSession, *, current: str, new: str, confirm: str) 
     :raises PasswordRejected: with every problem found.
     """
     staff = row.staff
-    try:
-        right = _check_password(staff, current, utcnow(), "reauth_failure")
-    except AccountLocked:
-        end_all_sessions(staff.id)
-        raise ReauthFailed(signed_out=True, current=True) from None
-    if not right:
-        raise ReauthFailed(current=True)
+    _confirm_password(staff, current, utcnow(), current=True)
     problems = list(password_problems(new or "", login_id=staff.login_id))
     if not problems and new != confirm:
         problems.append(am.PASSWORD_MISMATCH)

@@ -24,6 +24,7 @@ from portal.auth.errors import (
     PendingLoginExpired,
     ReauthFailed,
     SecondFactorError,
+    TemporaryPasswordExpired,
 )
 from portal.auth.forms import ChangePasswordForm, LoginForm, OtpForm, ReauthForm
 from portal.customers import messages as cm
@@ -81,6 +82,8 @@ def login():
                 token = signin.begin_login(login_id=form.login_id.data, password=form.password.data)
             except (InvalidCredentials, AccountLocked) as exc:
                 error = am.message_for(exc)
+            except TemporaryPasswordExpired:
+                error = m.TEMPORARY_PASSWORD_EXPIRED
             else:
                 session[PENDING_KEY] = token
                 return redirect(url_for("admin.verify"))

@@ -13,7 +13,8 @@ Records are written in the request's transaction, at its commit: the views call
 :func:`record_access` (which only queues), and the session's ``before_commit`` hook links
 the queued records to the chain while holding the head row. Taking the head last, just
 before the commit releases it, keeps the time it is held short and never waits on a lock
-while holding it; a rolled-back request writes nothing, like the change it would describe.
+while holding it. A rolled-back request writes no record of a change, like the change it
+would describe; records of what was shown (:data:`READ_ACTIONS`) are committed anyway.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.audit.models import AccessChain, AccessRecord
+from portal.database import KEEP_AFTER_ROLLBACK
 from portal.dbtypes import utcnow
 from portal.extensions import db
 
@@ -190,8 +192,19 @@ def _link_queued(session: Session) -> None:
     session.flush()
 
 
+# Records of data *shown*. An error page (a form re-shown with its problem, 400 or 409) rolls
+# its request back, but the staff member still saw the record on it: those records are kept
+# through the rollback and committed on their own (portal.database.KEEP_AFTER_ROLLBACK).
+# Records of changes go with the change they describe.
+READ_ACTIONS = frozenset({"view", "list", "search", "export", "download", "access_log_view"})
+
+
 def _drop_queued(session: Session, _previous_transaction=None) -> None:
-    session.info.pop(_QUEUE, None)
+    queued = session.info.pop(_QUEUE, None) or []
+    shown = [touch for touch in queued if touch.action in READ_ACTIONS]
+    if shown:
+        session.info[_QUEUE] = shown
+        session.info[KEEP_AFTER_ROLLBACK] = True
 
 
 def install() -> None:

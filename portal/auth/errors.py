@@ -19,6 +19,16 @@ class AccountLocked(AuthError):
         self.seconds_left = seconds_left
 
 
+class TemporaryPasswordExpired(AuthError):
+    """A temporary password (set by staff, never chosen by the customer) is too old to use.
+
+    Told only after the right password, like the lock, so it reveals nothing to a guesser.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("temporary password expired")
+
+
 class PasswordRejected(AuthError):
     """A new password breaks the rules; ``problems`` lists the messages."""
 

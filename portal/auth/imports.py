@@ -7,12 +7,13 @@ and writes nothing; :func:`apply_import` then registers every row through
 :func:`portal.auth.registration.register_customer`. Both only flush: the caller commits
 once, or rolls back. :func:`import_customers` does both in one call.
 
-Passwords are never imported. Each imported customer gets a temporary password made here
-(:func:`temporary_password`), shown once with their security card or OTP secret, for staff
-to hand over as they hand over the card (a sealed letter, as banks and carriers do), and
-the account starts at the first-login step, where the customer must replace it. A password
-column would mean passwords typed by staff into a spreadsheet that is then copied, mailed
-and kept: every hand it passed would know it.
+Passwords are never imported. Each imported customer gets a temporary password
+(:func:`portal.auth.passwords.temporary_password`, the one staff registration draws), shown
+once with their security card or OTP secret, for staff to hand over as they hand over the
+card (a sealed letter, as banks and carriers do), and the account starts at the first-login
+step, where the customer must replace it. A password column would mean passwords typed by
+staff into a spreadsheet that is then copied, mailed and kept: every hand it passed would
+know it.
 
 The file is read line by line (a web upload or a file on disk is never read whole), at most
 ``PORTAL_IMPORT_MAX_ROWS`` rows (10,000 by default); the rows that passed are kept until
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -41,7 +41,7 @@ from portal.auth.errors import (
     ImportNotUtf8,
     ImportTooLarge,
 )
-from portal.auth.passwords import password_problems
+from portal.auth.passwords import temporary_password
 from portal.auth.registration import register_customer
 from portal.customers import messages as cm
 from portal.customers import validation as v
@@ -68,14 +68,6 @@ DEFAULT_MAX_ROWS = 10_000
 MAX_LINE_BYTES = 64 * 1024
 # Login IDs looked up in the register per query.
 _LOOKUP_BATCH = 500
-
-# Temporary passwords: no 0/O, 1/l/I (read off paper and typed once). Three groups of four
-# from 55 symbols, joined by hyphens, are about 69 bits: far beyond online guessing under
-# the lockout, and all four character classes, so they pass the password rules.
-_LOWER = "abcdefghijkmnpqrstuvwxyz"
-_UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-_DIGITS = "23456789"
-_SYMBOLS = _LOWER + _UPPER + _DIGITS
 
 
 @dataclass
@@ -129,17 +121,6 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def temporary_password(login_id: str) -> str:
-    """A random temporary password that passes the password rules for ``login_id``."""
-    while True:
-        text = "-".join("".join(secrets.choice(_SYMBOLS) for _ in range(4)) for _group in range(3))
-        has_all = all(any(ch in kind for ch in text) for kind in (_LOWER, _UPPER, _DIGITS))
-        # A random draw almost never fails the rules (a 4-character login ID could appear
-        # in it); drawing again costs nothing.
-        if has_all and not password_problems(text, login_id=login_id):
-            return text
 
 
 def _lines(source: bytes | str | IO[bytes] | IO[str]) -> Iterator[str]:
@@ -324,7 +305,7 @@ def apply_import(
         raise ValueError("an import with bad rows writes nothing")
     created: list[ImportedCustomer] = []
     for line, application in plan.applications:
-        application.password = temporary_password(application.login_id.strip().lower())
+        application.password = temporary_password(login_id=application.login_id.strip().lower())
         try:
             registered = register_customer(application)
         except (LoginIdTaken, IntegrityError):

@@ -24,6 +24,10 @@ BAD_CREDENTIALS = _l("아이디 또는 비밀번호가 올바르지 않습니다
 ACCOUNT_LOCKED = _l(
     "비밀번호를 여러 번 잘못 입력하여 계정이 잠겼습니다. %(minutes)s분 뒤에 다시 시도해 주세요."
 )
+TEMPORARY_PASSWORD_EXPIRED = _l(
+    "임시 비밀번호의 사용 기한이 지났습니다. '비밀번호 찾기'로 새 비밀번호를 정하거나 "
+    "고객센터에 문의해 주세요."
+)
 STEP2_EXPIRED = _l("인증 시간이 지났습니다. 처음부터 다시 로그인해 주세요.")
 STEP2_TOO_MANY = _l("잘못된 입력이 너무 많아 로그인을 중단했습니다. 처음부터 다시 로그인해 주세요.")
 LOGIN_FIRST = _l("먼저 아이디와 비밀번호로 로그인해 주세요.")
@@ -160,6 +164,7 @@ _RESET = {"unknown": RESET_UNKNOWN, "used": RESET_USED, "expired": RESET_EXPIRED
 # Failures whose message carries no data.
 _FIXED = {
     e.InvalidCredentials: BAD_CREDENTIALS,
+    e.TemporaryPasswordExpired: TEMPORARY_PASSWORD_EXPIRED,
     e.CardMissing: CARD_MISSING,
     e.CardLocked: CARD_LOCKED,
     e.CardExhausted: CARD_EXHAUSTED,

@@ -96,6 +96,10 @@ class RecoveryCode(db.Model):
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which pepper of PORTAL_HASH_PEPPERS keyed code_hash, so that a new pepper (or a new
+    # SECRET_KEY) leaves codes already handed out working. NULL: made before peppers, keyed
+    # with SECRET_KEY (see migration 0013 and portal.security.peppered_hash).
+    pepper_id: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -11,7 +11,7 @@ import pyotp
 import segno
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.auth.attempts import Counter, conditional_update
@@ -20,7 +20,7 @@ from portal.auth.models import OtpCredential, RecoveryCode
 from portal.customers.models import Customer
 from portal.dbtypes import utcnow
 from portal.extensions import db
-from portal.security import decrypt, encrypt, keyed_hash
+from portal.security import decrypt, encrypt, newest_pepper_id, peppered_candidates, peppered_hash
 
 ISSUER = "AnyTrack Portal"
 STEP_SECONDS = 30
@@ -250,10 +250,17 @@ def regenerate_recovery_codes(customer: Customer) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.customer_id == customer.id))
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud and typed by hand
     codes = []
+    pepper_id = newest_pepper_id()
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(alphabet) for _ in range(10))
         codes.append(_format_recovery(raw))
-        db.session.add(RecoveryCode(customer_id=customer.id, code_hash=keyed_hash(raw)))
+        db.session.add(
+            RecoveryCode(
+                customer_id=customer.id,
+                code_hash=peppered_hash(raw, pepper_id),
+                pepper_id=pepper_id,
+            )
+        )
     db.session.flush()
     return codes
 
@@ -262,7 +269,12 @@ def use_recovery_code(customer: Customer, code: str, *, now: datetime | None = N
     """Consume one recovery code; returns how many remain.
 
     Codes are random 50-bit strings, so a keyed hash (not bcrypt) is enough: they cannot be
-    brute-forced from the hash, and lookup stays a single indexed query. Wrong codes are
+    brute-forced from the hash, and lookup stays a single indexed query. The key is the
+    pepper the row records (PORTAL_HASH_PEPPERS), not SECRET_KEY, so rotating either leaves
+    codes already handed out working: the typed code is hashed under every configured
+    pepper and a row matches only under its own. A used code needs no rehash (it is spent);
+    the unused ones cannot be rehashed (only their hashes are kept) and move to the newest
+    pepper when the customer renews them; until then their pepper stays listed. Wrong codes are
     charged to the OTP failure counter (recovery codes exist only beside an OTP), so the
     account-wide limit and the 15-minute lock hold for them too.
 
@@ -275,10 +287,22 @@ def use_recovery_code(customer: Customer, code: str, *, now: datetime | None = N
         raise WrongRecoveryCode()
     failures = charge_attempt(OTP_FAILURES, credential.id, now)
     # Marking it used is the check: of parallel requests with one code, one updates the row.
+    typed = _normalise_recovery(code)
+    under_own_pepper = or_(
+        *(
+            and_(
+                RecoveryCode.pepper_id.is_(None)
+                if pepper_id is None
+                else RecoveryCode.pepper_id == pepper_id,
+                RecoveryCode.code_hash == code_hash,
+            )
+            for pepper_id, code_hash in peppered_candidates(typed)
+        )
+    )
     if not conditional_update(
         RecoveryCode,
         RecoveryCode.customer_id == customer.id,
-        RecoveryCode.code_hash == keyed_hash(_normalise_recovery(code)),
+        under_own_pepper,
         RecoveryCode.used_at.is_(None),
         used_at=now,
     ):

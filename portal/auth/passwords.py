@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import bcrypt
@@ -163,3 +164,12 @@ def temporary_password(*, login_id: str = "") -> str:
         candidate = f"{text[:4]}-{text[4:8]}-{text[8:]}"
         if not password_problems(candidate, login_id=login_id):
             return candidate
+
+
+def temporary_password_expired(set_at: datetime, now: datetime) -> bool:
+    """A password someone else set (staff registration, import, a staff reset) older than
+    ``PORTAL_TEMPORARY_PASSWORD_DAYS``: it travelled on paper or by phone, so it must not
+    stay a working password for an account nobody has taken up.
+    """
+    days = current_app.config["PORTAL_TEMPORARY_PASSWORD_DAYS"]
+    return now - set_at > timedelta(days=days)

@@ -35,6 +35,7 @@ from portal.auth.errors import (
     ReauthFailed,
     ResetLinkInvalid,
     SecondFactorError,
+    TemporaryPasswordExpired,
 )
 from portal.auth.forms import (
     CardForm,
@@ -130,7 +131,7 @@ def login():
         else:
             try:
                 step = signin.begin_login(login_id=form.login_id.data, password=form.password.data)
-            except (InvalidCredentials, AccountLocked) as exc:
+            except (InvalidCredentials, AccountLocked, TemporaryPasswordExpired) as exc:
                 error = m.message_for(exc)
             else:
                 next_url = request.args.get("next") or request.form.get("next")

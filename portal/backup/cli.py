@@ -1,4 +1,5 @@
-"""``flask backup create PATH`` / ``flask backup restore PATH [--force]`` (REFERENCE.md).
+"""``flask backup create PATH`` / ``flask backup restore PATH [--force]`` / ``flask backup
+check`` (REFERENCE.md).
 
 Thin: the copying and every check are :mod:`portal.backup.services`'. One line on stderr
 and a non-zero exit for anything refused; nothing secret is printed (no password, no URL
@@ -23,7 +24,7 @@ from portal.backup.errors import (
     ToolMissing,
     UnsupportedDatabase,
 )
-from portal.backup.services import BackupInfo, create_backup, restore_backup
+from portal.backup.services import BackupInfo, check_database, create_backup, restore_backup
 from portal.extensions import db
 
 backup_cli = AppGroup("backup", help="Back up and restore the database.")
@@ -105,6 +106,46 @@ def backup_restore(path: str, force: bool, as_json: bool) -> None:
         f"restored {info.path} ({info.engine}, schema {info.schema_revision});"
         " run `flask db upgrade` if this code is newer than the backup"
     )
+
+
+@backup_cli.command("check")
+@click.option("--json", "as_json", is_flag=True)
+def backup_check(as_json: bool) -> None:
+    """Check the database (after a restore): integrity, foreign keys, rows per table.
+
+    Exit 1 naming each problem. The staff access log's chain is checked by `flask audit
+    verify`; a restore drill runs both (docs/OPERATIONS.md).
+    """
+    try:
+        found = check_database(db.engine.url)
+    except BackupError as exc:
+        _refuse(exc)
+    finally:
+        db.session.remove()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "engine": found.engine,
+                    "schema_revision": found.schema_revision,
+                    "ok": not found.problems,
+                    "problems": found.problems,
+                    "rows": found.rows,
+                }
+            )
+        )
+    else:
+        for name, count in found.rows.items():
+            click.echo(f"{name}: {count} rows")
+        for problem in found.problems:
+            click.echo(f"PROBLEM {problem}")
+        verdict = "ok" if not found.problems else f"{len(found.problems)} problems"
+        click.echo(
+            f"database ({found.engine}, schema {found.schema_revision}):"
+            f" {len(found.rows)} tables, {verdict}"
+        )
+    if found.problems:
+        raise SystemExit(1)
 
 
 def register(app: Flask) -> None:

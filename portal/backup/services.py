@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, inspect, select, table, text
 from sqlalchemy.engine import URL, make_url
 
 from portal.backup.errors import (
@@ -167,6 +167,60 @@ def restore_backup(url: str | URL, path: str | os.PathLike, *, force: bool = Fal
         _pg_restore(parsed, path, clean=bool(tables))
         revision = _pg_revision(parsed)
     return _info(path, kind, revision)
+
+
+@dataclass
+class DatabaseCheck:
+    """What :func:`check_database` found: the migration, each table's rows, and problems
+    (empty when the database is sound)."""
+
+    engine: str
+    schema_revision: str | None
+    rows: dict[str, int]
+    problems: list[str]
+
+
+def check_database(url: str | URL) -> DatabaseCheck:
+    """Check a live database after a restore, before the portal is opened on it.
+
+    SQLite: ``PRAGMA integrity_check`` (every page, index and constraint) and
+    ``PRAGMA foreign_key_check`` (rows whose parent is missing: SQLite does not refuse
+    those unless told to). PostgreSQL checked its own constraints as ``pg_restore``
+    recreated them, in the restore's transaction; here every table is read through by
+    counting it. Both: the ``alembic_version`` row must be there, and every table's row
+    count is reported, for the operator to compare with the source (or the last drill).
+
+    :raises UnsupportedDatabase: not a SQLite file or PostgreSQL.
+    """
+    kind = engine_of(url)
+    parsed = make_url(url)
+    if kind == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    problems: list[str] = []
+    engine = create_engine(parsed)
+    try:
+        with engine.connect() as conn:
+            if kind == "sqlite":
+                found = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+                if found != ["ok"]:
+                    problems += [f"integrity check: {line[:200]}" for line in found[:20]]
+                for child, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+                    problems.append(f"{child} row {rowid}: its {parent} row is missing")
+            names = sorted(inspect(conn).get_table_names())
+            rows = {
+                name: conn.scalar(select(func.count()).select_from(table(name))) or 0
+                for name in names
+            }
+            revision = (
+                conn.scalar(text("SELECT version_num FROM alembic_version"))
+                if "alembic_version" in names
+                else None
+            )
+    finally:
+        engine.dispose()
+    if revision is None:
+        problems.append("not a portal database (no alembic_version)")
+    return DatabaseCheck(engine=kind, schema_revision=revision, rows=rows, problems=problems)
 
 
 # --- SQLite ---------------------------------------------------------------------------

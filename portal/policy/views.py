@@ -197,7 +197,7 @@ def show_terms():
 def list_terms_versions():
     return _cacheable(
         lambda: render_template(
-            "policy/list_terms_versions.html", rows=versions.list_versions(versions.TERMS)
+            "policy/list_versions.html", rows=versions.list_versions(versions.TERMS), terms=True
         )
     )
 

@@ -1,8 +1,10 @@
 """The retention store (보존 기록): records the law keeps after a withdrawal.
 
-A row names no one: ``subject_key`` is a keyed hash (HMAC under the secret key) of the login-ID
-register row, so records of one former customer can be found together by whoever holds the
-key and the register, but the table itself holds neither name nor login ID. The record itself
+A row names no one: ``subject_key`` is a keyed hash (HMAC under a pepper of
+PORTAL_HASH_PEPPERS, named in ``subject_pepper_id``) of the login-ID register row, so records
+of one former customer can be found together by whoever holds the pepper and the register
+(:func:`portal.retention.store.of_subject`), but the table itself holds neither name nor
+login ID. The pepper, not SECRET_KEY: the records outlive any SECRET_KEY rotation. The record itself
 is ``payload_encrypted`` (Fernet with the data keys, re-encrypted by ``flask keys rotate``).
 There is no foreign key to ``customers``: the rows outlive the customer by design.
 """
@@ -34,6 +36,8 @@ class RetainedRecord(db.Model):
     category: Mapped[str] = mapped_column(String(30))
     legal_basis: Mapped[str] = mapped_column(String(100))
     subject_key: Mapped[str] = mapped_column(String(64))
+    # NULL: written before peppers, keyed with SECRET_KEY (migration 0013).
+    subject_pepper_id: Mapped[str | None] = mapped_column(String(16))
     # Where the record came from (a table name) — never a value.
     source: Mapped[str] = mapped_column(String(40))
     payload_encrypted: Mapped[bytes] = mapped_column(LargeBinary)

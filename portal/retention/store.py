@@ -26,7 +26,7 @@ from portal.policy.retention import (
 )
 from portal.retention.errors import PurgeDateEarlier, PurgeDateInFuture
 from portal.retention.models import PurgeRun, RetainedRecord
-from portal.security import decrypt, encrypt, keyed_hash
+from portal.security import decrypt, encrypt, newest_pepper_id, peppered_candidates, peppered_hash
 
 BATCH_SIZE = 500
 # The live security events older than the identity-verification period (sign-ins of active
@@ -44,9 +44,30 @@ ROLE_CHANGES = "role_changes"
 ROLE_CHANGE_MONTHS = 36
 
 
+def _subject_text(login_register_id: int) -> str:
+    return f"retention-subject:{login_register_id}"
+
+
 def subject_key(login_register_id: int) -> str:
-    """The pseudonymous key of a former customer: a keyed hash of the register row's id."""
-    return keyed_hash(f"retention-subject:{login_register_id}")
+    """The pseudonymous key of a former customer: a keyed hash of the register row's id,
+    under the newest pepper (which :func:`retain` records beside it)."""
+    return peppered_hash(_subject_text(login_register_id), newest_pepper_id()) or ""
+
+
+def of_subject(login_register_id: int):
+    """A WHERE condition for every retained record of one former customer, whichever
+    configured pepper (or, for rows from before peppers, SECRET_KEY) keyed it."""
+    return or_(
+        *(
+            and_(
+                RetainedRecord.subject_pepper_id.is_(None)
+                if pepper_id is None
+                else RetainedRecord.subject_pepper_id == pepper_id,
+                RetainedRecord.subject_key == key,
+            )
+            for pepper_id, key in peppered_candidates(_subject_text(login_register_id))
+        )
+    )
 
 
 def _json_default(value):
@@ -70,6 +91,7 @@ def retain(
         category=category,
         legal_basis=PERIODS[category].legal_basis,
         subject_key=subject,
+        subject_pepper_id=newest_pepper_id(),
         source=source,
         record_date=record_date,
         purge_after=until,

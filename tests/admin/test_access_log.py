@@ -34,10 +34,19 @@ def test_records_chain_and_verify(app, runner):
 
 
 def test_a_rolled_back_change_writes_no_record(app):
-    record_access(staff_id=None, actor="tester", action="view", customer_id=1)
+    record_access(staff_id=None, actor="tester", action="edit", customer_id=1)
     db.session.rollback()
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AccessRecord)) == 0
+
+
+def test_a_record_of_data_shown_survives_the_rollback(app):
+    # An error page rolls its request back, but what it showed was seen.
+    record_access(staff_id=None, actor="tester", action="edit", customer_id=1)
+    record_access(staff_id=None, actor="tester", action="view", customer_id=1)
+    db.session.rollback()
+    db.session.commit()
+    assert db.session.scalars(select(AccessRecord.action)).all() == ["view"]
 
 
 def test_fields_are_names_never_values(app):

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.account.corrections import request_correction
 from portal.account.disclosures import record_disclosure
+from portal.admin.models import StaffSession
 from portal.customers.models import CorrectionNotice, CorrectionRequest, Customer
+from portal.dbtypes import utcnow
 from portal.extensions import db
 from tests.admin.queue_helpers import assert_no_values, fields_of, post_from, records
 from tests.conftest import AuthActions
@@ -101,6 +103,25 @@ def test_approve_applies_and_opens_a_notice_task_marked_done(client, app, office
     customer = app.test_client()
     AuthActions(customer).login(request_row)
     assert "통지 완료" in customer.get("/account/corrections").get_data(as_text=True)
+
+
+def test_approve_needs_a_recent_password(client, officer, request_row):
+    db.session.execute(
+        update(StaffSession).values(authenticated_at=utcnow() - timedelta(minutes=10))
+    )
+    db.session.commit()
+    response = post_from(client, _page(request_row), _page(request_row) + "/approve", {})
+    assert response.status_code == 302 and "/admin/reauth" in response.headers["Location"]
+    assert _row(request_row).status == "open"
+    post_from(
+        client,
+        "/admin/reauth",
+        "/admin/reauth",
+        {"password": officer.password, "next": _page(request_row)},
+    )
+    response = post_from(client, _page(request_row), _page(request_row) + "/approve", {})
+    assert response.status_code == 302
+    assert _row(request_row).status == "approved"
 
 
 def test_reject_needs_a_reason_and_the_customer_reads_it(client, app, officer, request_row):

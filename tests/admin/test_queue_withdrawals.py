@@ -106,6 +106,9 @@ def test_complete_needs_the_typed_login_id(client, billing, leaver):
         assert "확인란에 대상 아이디를 정확히 입력해 주세요." in response.get_data(as_text=True)
     assert not _customer_gone(leaver.id)
     assert records("bill_kim", "withdrawal_complete") == []
+    # The page shown again with the problem showed the record: each showing is logged,
+    # though the request was refused and rolled back (3 form pages + 3 pages with the error).
+    assert len(records("bill_kim", "view")) == 6
     row = db.session.get(WithdrawalRequest, leaver.extra["request_id"])
     assert row.status == "open"
 

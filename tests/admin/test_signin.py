@@ -12,7 +12,7 @@ from portal.admin.models import Staff, StaffSession
 from portal.audit.models import AccessRecord
 from portal.dbtypes import utcnow
 from portal.extensions import db
-from tests.admin.conftest import STAFF_PASSWORD
+from tests.admin.conftest import STAFF_PASSWORD, StaffActions
 from tests.conftest import post_form
 
 BAD = "아이디 또는 비밀번호가 올바르지 않습니다."
@@ -217,3 +217,22 @@ def test_disabled_staff_cannot_sign_in_and_lose_their_session(client, app, staff
     assert client.get("/admin/").status_code == 302
     response = staff_auth.step_one(clerk)
     assert BAD in response.get_data(as_text=True)
+
+
+def test_a_staff_set_password_expires_unused(app, client, make_staff):
+    clerk = make_staff("support", login_id="new_clerk")
+    days = app.config["PORTAL_TEMPORARY_PASSWORD_DAYS"]
+    db.session.execute(
+        update(Staff).values(
+            must_change_password=True,
+            password_changed_at=utcnow() - timedelta(days=days, minutes=1),
+        )
+    )
+    db.session.commit()
+    response = StaffActions(client).step_one(clerk)
+    assert response.status_code == 200
+    assert "관리자에게 비밀번호 재설정을 요청해 주세요" in response.get_data(as_text=True)
+    # Not once the staff member chose it themselves, however old.
+    db.session.execute(update(Staff).values(must_change_password=False))
+    db.session.commit()
+    assert StaffActions(client).step_one(clerk).status_code == 302

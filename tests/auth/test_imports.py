@@ -283,7 +283,7 @@ def test_progress_bar_for_many_rows(app, db, runner, tmp_path):
 
 
 def test_temporary_passwords_pass_the_rules_and_differ(app):
-    made = {temporary_password("abcd") for _ in range(50)}
+    made = {temporary_password(login_id="abcd") for _ in range(50)}
     assert len(made) == 50
     assert all(password_problems(p, login_id="abcd") == [] for p in made)
 

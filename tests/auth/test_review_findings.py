@@ -190,3 +190,41 @@ def test_an_otp_beyond_the_limit_is_never_compared(client, auth, otp_customer, d
     response = auth.answer_otp(pyotp.TOTP(otp_customer.otp_secret).now())
     assert "OTP가 잠겼습니다" in response.get_data(as_text=True)
     assert client.get("/account").status_code == 302
+
+
+def test_a_temporary_password_stops_working_after_its_days(app, client, make_customer, db):
+    """A staff-set password travelled on paper: unused for too long, it opens nothing."""
+    newbie = make_customer(login_id="first_timer", activated=False)
+    days = app.config["PORTAL_TEMPORARY_PASSWORD_DAYS"]
+    db.session.execute(
+        Customer.__table__.update().values(
+            password_changed_at=datetime.now(UTC) - timedelta(days=days, minutes=1)
+        )
+    )
+    db.session.commit()
+    auth = AuthActions(client)
+    refused = auth.step_one(newbie)
+    assert refused.status_code == 200
+    assert "임시 비밀번호의 사용 기한이 지났습니다" in refused.get_data(as_text=True)
+    assert client.get("/login/activate").headers["Location"].startswith("/login")
+    # Told only to whoever knows the password: a wrong one gets the usual answer.
+    wrong = auth.step_one(newbie, password="Not-The-One-2026!")
+    assert "사용 기한" not in wrong.get_data(as_text=True)
+    # A day inside the limit still works (the limit is the setting, not a constant).
+    db.session.execute(
+        Customer.__table__.update().values(
+            password_changed_at=datetime.now(UTC) - timedelta(days=days - 1)
+        )
+    )
+    db.session.commit()
+    assert auth.step_one(newbie).headers["Location"] == "/login/activate"
+
+
+def test_an_activated_customer_s_own_password_never_expires_this_way(client, customer, db):
+    db.session.execute(
+        Customer.__table__.update().values(
+            password_changed_at=datetime.now(UTC) - timedelta(days=400)
+        )
+    )
+    db.session.commit()
+    assert AuthActions(client).step_one(customer).headers["Location"] == "/login/verify"

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from portal.config import format_hash_peppers
 from tests.conftest import CHALLENGE_RE, CSRF_RE, ROOT
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -130,6 +131,7 @@ def live_server(app, config, tmp_path):
         "DATABASE_URL": config.SQLALCHEMY_DATABASE_URI,
         "SECRET_KEY": config.SECRET_KEY,
         "PORTAL_DATA_KEYS": ",".join(config.PORTAL_DATA_KEYS),
+        "PORTAL_HASH_PEPPERS": format_hash_peppers(config.PORTAL_HASH_PEPPERS),
         "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
         "BCRYPT_ROUNDS": str(config.BCRYPT_ROUNDS),
     }

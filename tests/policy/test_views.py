@@ -350,14 +350,22 @@ def test_officers_page_shows_name_department_phone_and_email(client, db, frozen)
 def test_footer_shows_the_business_details_from_configuration(app, client, frozen):
     html = client.get("/privacy").get_data(as_text=True)
     footer = html[html.index('<footer class="site-footer">') :]
-    for text in ("아리온통신(주)", "정아리", "120-81-47521", "통신판매업 신고번호",
+    for text in ("아리온통신(주)", "정아리", "120-81-47521",
                  "서울특별시 강남구 테헤란로 152", "02-2679-8705", 'href="/terms"'):  # fmt: skip
         assert text in footer, text
+    # No 통신판매업 신고번호 is invented: the line appears once one is configured.
+    assert "통신판매업 신고번호" not in footer
     business = app.config["PORTAL_BUSINESS"]
-    app.config["PORTAL_BUSINESS"] = replace(business, cs_phone="1588-1234", cs_hours="24시간")
+    app.config["PORTAL_BUSINESS"] = replace(
+        business,
+        cs_phone="1588-1234",
+        cs_hours="24시간",
+        mail_order_number="제2024-서울중구-0420호",
+    )
     try:
         footer = client.get("/notices").get_data(as_text=True)
         assert "1588-1234" in footer and "24시간" in footer and 'href="tel:15881234"' in footer
+        assert "통신판매업 신고번호" in footer and "제2024-서울중구-0420호" in footer
         # And on error pages, with the hours.
         missing = client.get("/privacy/versions/nope").get_data(as_text=True)
         assert 'id="error-help"' in missing

@@ -1,0 +1,1 @@
+"""Measuring tools (not part of the app): see bench/README.md."""

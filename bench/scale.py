@@ -1,0 +1,119 @@
+"""p50 of every page at 1 k and at 100 k customers (``make bench-scale``); target within 1.2×.
+
+    .venv/bin/python bench/scale.py [--make] [--rounds 2] [--seconds 5] [--page /billing ...]
+
+Measures the two datasets of ``bench/dataset.py`` (``bench_1k`` and ``bench_100k``; ``--make``
+builds any that is missing) one after the other, each exactly as ``make bench`` does on
+PostgreSQL (paired bare runs, signed-in pages through the real forms), and prints per page the
+p50 at each scale and their quotient. The quotient of the ratios to bare is printed too: it
+discounts a change in the machine's load between the two measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common, dataset, run
+
+TARGET = 1.2
+
+
+def exists(url: str) -> bool:
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(common.libpq_url(admin)) as conn:
+        name = common.database_name(url)
+        return bool(
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        )
+
+
+def compare(small: dict, large: dict) -> list[dict]:
+    """Per page: p50 at each scale, their quotient, and whether it is within TARGET."""
+    by_name = {row["page"]: row for row in large["pages"]}
+    rows = []
+    for row in small["pages"]:
+        other = by_name.get(row["page"])
+        if other is None:
+            continue
+        p50 = other["p50_ms"] / row["p50_ms"] if row["p50_ms"] else None
+        ratio = row["ratio"] / other["ratio"] if other["ratio"] else None
+        rows.append(
+            {
+                "page": row["page"],
+                "p50_small_ms": row["p50_ms"],
+                "p50_large_ms": other["p50_ms"],
+                "p50_quotient": p50,
+                "ratio_quotient": ratio,
+                "met": p50 is not None and p50 <= TARGET,
+            }
+        )
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--small-url", default=dataset.default_url(1_000))
+    parser.add_argument("--large-url", default=dataset.default_url(100_000))
+    parser.add_argument("--make", action="store_true", help="build missing datasets first")
+    run.add_load_options(parser)
+    parser.set_defaults(rounds=2)
+    args = parser.parse_args(argv)
+    common.ensure_wrk()
+    measured = {}
+    with tempfile.TemporaryDirectory(prefix="portal-scale-") as tmp:
+        for label, url, customers in (
+            ("1k", args.small_url, 1_000),
+            ("100k", args.large_url, 100_000),
+        ):
+            common.check_bench_database(url)
+            if not exists(url):
+                if not args.make:
+                    raise SystemExit(
+                        f"{common.database_name(url)} is missing: make bench-dataset"
+                        f" BENCH_ARGS='--scale {label}', or pass --make"
+                    )
+                dataset.make_dataset(url, customers)
+            instance = Path(tmp) / label
+            instance.mkdir()
+            common.log(f"measuring {common.database_name(url)}")
+            measured[label] = run.measure(
+                "postgresql", common.sqlalchemy_url(url), args, instance, recreate=False
+            )
+            run.report(measured[label])
+    rows = compare(measured["1k"], measured["100k"])
+    print(
+        "\n| page | p50 at 1 k (ms) | p50 at 100 k (ms) | 100 k ÷ 1 k"
+        " | ratio-to-bare 1 k ÷ 100 k | ≤ 1.2× |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    for row in rows:
+        print(
+            f"| `{row['page']}` | {row['p50_small_ms']:.2f} | {row['p50_large_ms']:.2f}"
+            f" | {row['p50_quotient']:.2f} | {row['ratio_quotient']:.2f}"
+            f" | {'met' if row['met'] else 'NOT met'} |"
+        )
+    path = common.write_results(
+        "scale",
+        {
+            "command": "bench/scale.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "machine": common.machine_note(),
+            "runs": measured,
+            "comparison": rows,
+        },
+    )
+    print(f"\nresults: {path.relative_to(common.ROOT)}")
+    rejected = any(m["rejected"] for m in measured.values())
+    return 1 if rejected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
