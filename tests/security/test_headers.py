@@ -225,3 +225,19 @@ def test_a_500_shows_the_reference_page_only(live):
     assert "max-age" in reply.headers["Strict-Transport-Security"]
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
     assert reply.headers["X-Frame-Options"] == "DENY"
+
+
+# --- the personal-data download ------------------------------------------------------------
+
+
+def test_the_data_export_is_a_download_never_stored_or_sniffed(accounts, browser):
+    account = accounts.card()
+    browser.sign_in(account)  # a fresh sign-in is a recent password: no re-auth step
+    page = browser.get("/account/export")
+    reply = browser.post("/account/export", {"csrf_token": page.csrf()})
+    assert reply.status == 200, (reply.status, reply.location)
+    assert (reply.header("Content-Disposition") or "").startswith("attachment;")
+    assert (reply.header("Content-Type") or "").startswith("application/json")
+    assert "no-store" in (reply.header("Cache-Control") or "")
+    assert reply.header("X-Content-Type-Options") == "nosniff"
+    assert account["login_id"] in reply.body
