@@ -12,6 +12,8 @@ import pyotp
 
 from portal.auth import messages as m
 from tests.security.authflow import (
+    card_answer,
+    challenge,
     cookie_attributes,
     error_text,
     path_of,
@@ -252,3 +254,34 @@ def test_staff_session_opens_no_customer_page(live, accounts, browser):
         assert _signed_out(reply), (path, reply.status, reply.location)
     forged = _with_cookie(live, SESSION_COOKIE, browser.cookies[STAFF_COOKIE])
     assert _signed_out(forged.get("/account"))
+
+
+def test_password_change_voids_a_sign_in_half_done_with_the_old_password(accounts, new_browser):
+    """Someone who had the old password and stopped at the second step (a stolen card, a
+    phished OTP) must not finish after the customer changed it: the change is why."""
+    account = accounts.card()
+    intruder, owner = new_browser(), new_browser()
+    owner.sign_in(account)
+    # (After the owner's sign-in: a new password step replaces any older pending login.)
+    assert intruder.password_step(account).status == 302
+    shown = intruder.get("/login/verify")
+    pair, token = challenge(shown), shown.csrf()
+    changed = owner.submit(
+        "/account/password",
+        {
+            "current_password": account["password"],
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+    )
+    assert changed.status == 302
+    late = intruder.get("/login/verify")
+    assert late.status == 302 and path_of(late) == "/login"
+    # Even with the card in hand, answering the pair shown before the change: no way in.
+    first, last = card_answer(account, pair)
+    posted = intruder.post(
+        "/login/verify",
+        {"csrf_token": token, "code_first": first, "code_last": last},
+    )
+    assert _signed_out(posted)
+    assert _signed_out(intruder.get("/account"))
