@@ -8,6 +8,9 @@ Idle and absolute timeouts and the re-authentication window's end are in
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import pyotp
 
 from portal.auth import messages as m
@@ -22,6 +25,7 @@ from tests.security.authflow import (
 from tests.security.live import SESSION_COOKIE, STAFF_COOKIE, Browser
 
 NEW_PASSWORD = "Tq7!vRm2#Lz9-Kw"
+STAFF_OLD = "Staff-Old-2026!x"
 
 
 def _with_cookie(server, name: str, value: str) -> Browser:
@@ -285,3 +289,29 @@ def test_password_change_voids_a_sign_in_half_done_with_the_old_password(account
     )
     assert _signed_out(posted)
     assert _signed_out(intruder.get("/account"))
+
+
+def test_staff_password_change_voids_a_sign_in_half_done_with_the_old_password(live, new_browser):
+    made = live.flask(
+        "staff", "create", "--login-id", f"sx{uuid.uuid4().hex[:8]}", "--name", "보안담당",
+        "--role", "support", "--password", STAFF_OLD, "--json",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    staff = {**json.loads(made.stdout), "password": STAFF_OLD}
+    owner, intruder = new_browser(), new_browser()
+    owner.staff_sign_in(staff)
+    step = intruder.submit(
+        "/admin/login", {"login_id": staff["login_id"], "password": staff["password"]}
+    )
+    assert step.status == 302 and path_of(step) == "/admin/login/verify"
+    changed = owner.submit(
+        "/admin/password",
+        {
+            "current_password": STAFF_OLD,
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+    )
+    assert changed.status == 302 and path_of(changed) == "/admin/", changed.status
+    late = intruder.get("/admin/login/verify")
+    assert late.status == 302 and path_of(late) == "/admin/login"
