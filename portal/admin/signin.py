@@ -332,5 +332,8 @@ def change_password(row: StaffSession, *, current: str, new: str, confirm: str) 
     set_password(staff, new)
     row.authenticated_at = utcnow()
     end_all_sessions(staff.id, keep=row)
+    # A sign-in stopped after the password step was opened with the password just replaced:
+    # it must not be finished with the OTP afterwards.
+    db.session.execute(delete(StaffPendingLogin).where(StaffPendingLogin.staff_id == staff.id))
     note(staff, "password_changed")
     db.session.flush()

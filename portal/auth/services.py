@@ -14,7 +14,13 @@ from portal.audit.services import record_event
 from portal.auth import cards, otp
 from portal.auth.errors import CardChanged, OtpNotEnrolled
 from portal.auth.lockout import check_new_password, check_signed_in_password
-from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSession
+from portal.auth.models import (
+    OtpCredential,
+    PendingLogin,
+    RecoveryCode,
+    SecurityCard,
+    UserSession,
+)
 from portal.auth.passwords import hash_password
 from portal.auth.sessions import end_other_sessions, rotate_session_token, sessions_of
 from portal.customers.models import Customer
@@ -79,6 +85,10 @@ def change_password(
     customer.password_hash = hash_password(new_password)
     customer.password_changed_at = utcnow()
     ended = end_other_sessions(customer, session_row)
+    # A sign-in stopped after the password step was opened with the password just replaced
+    # (perhaps because it leaked): without this it could still be finished with the second
+    # factor for the rest of the step-2 window.
+    db.session.execute(delete(PendingLogin).where(PendingLogin.customer_id == customer.id))
     if session_row is not None:
         session_row.authenticated_at = utcnow()
         rotate_session_token(customer, session_row)

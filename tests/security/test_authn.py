@@ -178,3 +178,45 @@ def test_the_address_limit_is_per_address(accounts, browser, new_browser):
         _login(browser, _unknown_id(), WRONG)
     assert _login(browser, _unknown_id(), WRONG).status == 429
     new_browser().sign_in(accounts.card())
+
+
+def test_lockout_counts_every_password_form_and_a_lock_from_inside_signs_everyone_out(
+    live, accounts, new_browser
+):
+    """One count for sign-in and re-authentication (PRODUCT.md §2): guessing through the
+    signed-in form does not dodge the lock, and a lock reached there ends every session
+    (whoever keeps guessing may hold a stolen cookie)."""
+    account = accounts.card()
+    limit = _max_failures(live)
+    here, there = new_browser(), new_browser()
+    here.sign_in(account)
+    there.sign_in(account)
+    for i in range(limit - 1):
+        assert error_text(_login(new_browser(), account["login_id"], f"{WRONG}{i}")) == str(
+            m.BAD_CREDENTIALS
+        )
+    locked = here.submit("/reauth", {"password": WRONG})
+    assert locked.status == 302 and path_of(locked) == "/login"
+    assert path_of(here.get("/account")) == "/login"
+    assert path_of(there.get("/account")) == "/login"
+    right = _login(new_browser(), account["login_id"], account["password"])
+    assert _locked_message_re().fullmatch(error_text(right))
+
+
+def _staff_login(browser, login_id: str, password: str):
+    return browser.submit("/admin/login", {"login_id": login_id, "password": password})
+
+
+def test_staff_sign_in_tells_nothing_and_takes_no_customer_credentials(accounts, new_browser):
+    staff = accounts.staff["billing"]
+    customer = accounts.card()
+    unknown = _unknown_id()
+    wrong = _staff_login(new_browser(), staff["login_id"], WRONG)
+    nobody = _staff_login(new_browser(), unknown, WRONG)
+    # A customer's own, right, credentials are no staff account.
+    as_customer = _staff_login(new_browser(), customer["login_id"], customer["password"])
+    assert wrong.status == nobody.status == as_customer.status == 200
+    assert error_text(wrong) == error_text(nobody) == error_text(as_customer) != ""
+    assert comparable(wrong, staff["login_id"]) == comparable(nobody, unknown)
+    assert comparable(nobody, unknown) == comparable(as_customer, customer["login_id"])
+    assert cookie_shape(wrong) == cookie_shape(nobody) == cookie_shape(as_customer)

@@ -8,18 +8,28 @@ Idle and absolute timeouts and the re-authentication window's end are in
 
 from __future__ import annotations
 
+import email
+import email.policy
+import json
+import re
+import subprocess
+import uuid
+
 import pyotp
 
 from portal.auth import messages as m
 from tests.security.authflow import (
+    card_answer,
+    challenge,
     cookie_attributes,
     error_text,
     path_of,
     sign_out,
 )
-from tests.security.live import SESSION_COOKIE, STAFF_COOKIE, Browser
+from tests.security.live import FLASK, ROOT, SESSION_COOKIE, STAFF_COOKIE, Browser
 
 NEW_PASSWORD = "Tq7!vRm2#Lz9-Kw"
+STAFF_OLD = "Staff-Old-2026!x"
 
 
 def _with_cookie(server, name: str, value: str) -> Browser:
@@ -252,3 +262,106 @@ def test_staff_session_opens_no_customer_page(live, accounts, browser):
         assert _signed_out(reply), (path, reply.status, reply.location)
     forged = _with_cookie(live, SESSION_COOKIE, browser.cookies[STAFF_COOKIE])
     assert _signed_out(forged.get("/account"))
+
+
+def test_password_change_voids_a_sign_in_half_done_with_the_old_password(accounts, new_browser):
+    """Someone who had the old password and stopped at the second step (a stolen card, a
+    phished OTP) must not finish after the customer changed it: the change is why."""
+    account = accounts.card()
+    intruder, owner = new_browser(), new_browser()
+    owner.sign_in(account)
+    # (After the owner's sign-in: a new password step replaces any older pending login.)
+    assert intruder.password_step(account).status == 302
+    shown = intruder.get("/login/verify")
+    pair, token = challenge(shown), shown.csrf()
+    changed = owner.submit(
+        "/account/password",
+        {
+            "current_password": account["password"],
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+    )
+    assert changed.status == 302
+    late = intruder.get("/login/verify")
+    assert late.status == 302 and path_of(late) == "/login"
+    # Even with the card in hand, answering the pair shown before the change: no way in.
+    first, last = card_answer(account, pair)
+    posted = intruder.post(
+        "/login/verify",
+        {"csrf_token": token, "code_first": first, "code_last": last},
+    )
+    assert _signed_out(posted)
+    assert _signed_out(intruder.get("/account"))
+
+
+def test_staff_password_change_voids_a_sign_in_half_done_with_the_old_password(live, new_browser):
+    made = live.flask(
+        "staff", "create", "--login-id", f"sx{uuid.uuid4().hex[:8]}", "--name", "보안담당",
+        "--role", "support", "--password", STAFF_OLD, "--json",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    staff = {**json.loads(made.stdout), "password": STAFF_OLD}
+    owner, intruder = new_browser(), new_browser()
+    owner.staff_sign_in(staff)
+    step = intruder.submit(
+        "/admin/login", {"login_id": staff["login_id"], "password": staff["password"]}
+    )
+    assert step.status == 302 and path_of(step) == "/admin/login/verify"
+    changed = owner.submit(
+        "/admin/password",
+        {
+            "current_password": STAFF_OLD,
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+    )
+    assert changed.status == 302 and path_of(changed) == "/admin/", changed.status
+    late = intruder.get("/admin/login/verify")
+    assert late.status == 302 and path_of(late) == "/admin/login"
+
+
+def _reset_link(live, tmp_path, address: str) -> str:
+    """Deliver the outbox into a folder (MAIL_FOLDER) and read the reset link mailed to
+    ``address``: the customer's own way to it."""
+    folder = tmp_path / "mail"
+    delivered = subprocess.run(
+        [FLASK, "mail", "deliver"],
+        cwd=ROOT,
+        env={**live.env, "MAIL_FOLDER": str(folder)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert delivered.returncode == 0, delivered.stderr
+    links = []
+    for path in folder.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] and address in message["To"]:
+            text = message.get_body(("plain",)).get_content()
+            links += re.findall(r"/login/reset/[A-Za-z0-9_-]+", text)
+    assert len(links) == 1, links
+    return links[0]
+
+
+def test_password_reset_by_mail_ends_every_session(live, accounts, new_browser, tmp_path):
+    account = accounts.card()
+    signed_in, other = new_browser(), new_browser()
+    signed_in.sign_in(account)
+    other.sign_in(account)
+    asker = new_browser()
+    assert asker.submit("/login/forgot-password", {"login_id": account["login_id"]}).status == 200
+    link = _reset_link(live, tmp_path, f"{account['login_id']}@example.kr")
+    opened = asker.get(link)
+    assert opened.status == 302 and path_of(opened) == "/login/reset"
+    chosen = asker.submit(
+        "/login/reset", {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+    )
+    assert chosen.status == 302 and path_of(chosen) == "/login/verify"
+    # Until the second factor passes, nothing has changed: the sessions still live.
+    assert signed_in.get("/account").status == 200
+    assert path_of(asker.card_step(account)) == "/account"
+    assert _signed_out(signed_in.get("/account"))
+    assert _signed_out(other.get("/account"))
+    # The link was used up.
+    assert new_browser().get(link).status == 410

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 
 from portal.auth import messages as m
@@ -22,13 +23,14 @@ from tests.security.authflow import flashes, path_of, sql
 from tests.security.live import SESSION_COOKIE, Browser, LiveServer
 from tests.security.test_sessions import REAUTH_PAGES
 
-IDLE, ABSOLUTE, REAUTH = 4, 9, 2
+IDLE, ABSOLUTE, REAUTH, STEP2 = 4, 9, 2, 4
 SHORT = {
     "PORTAL_SESSION_IDLE_SECONDS": str(IDLE),
     "PORTAL_SESSION_ABSOLUTE_SECONDS": str(ABSOLUTE),
     "PORTAL_IDLE_WARNING_SECONDS": "1",  # at most half the idle timeout
     "PORTAL_STAFF_IDLE_SECONDS": str(IDLE),
     "PORTAL_REAUTH_SECONDS": str(REAUTH),
+    "PORTAL_STEP2_SECONDS": str(STEP2),
 }
 
 
@@ -54,12 +56,16 @@ def _until(start: float, seconds: float) -> None:
     time.sleep(max(0.0, start + seconds - time.monotonic()))
 
 
-def test_idle_timeout_signs_customers_and_staff_out(short):
+def test_idle_timeout_signs_customers_and_staff_out_and_step_two_expires(short):
+    """One wait for three clocks: the customer's and the staff member's idle timeouts, and
+    the time allowed between the password and the second factor."""
     customer = Browser(short)
     staff = Browser(short)
+    halfway = Browser(short)
     account = short.first_accounts["card"][0]
     customer.sign_in(account)
     staff.staff_sign_in(short.first_accounts["staff"]["support"])
+    assert halfway.password_step(short.first_accounts["otp"][0]).status == 302
     start = time.monotonic()
     assert customer.get("/account").status == 200
     assert staff.get("/admin/").status == 200
@@ -69,6 +75,14 @@ def test_idle_timeout_signs_customers_and_staff_out(short):
     assert str(m.SESSION_EXPIRED) in flashes(customer.get(reply.location))
     assert _expiries(short, account["id"]) == ["idle"]
     assert path_of(staff.get("/admin/")) == "/admin/login"
+    late = halfway.get("/login/verify")
+    assert late.status == 302 and path_of(late) == "/login"
+    landing = halfway.get("/login")
+    assert str(m.STEP2_EXPIRED) in flashes(landing)
+    code = pyotp.TOTP(short.first_accounts["otp"][0]["otp_secret"]).now()
+    answered = halfway.post("/login/verify", {"csrf_token": landing.csrf(), "otp": code})
+    assert answered.status == 302 and path_of(answered) == "/login"
+    assert path_of(halfway.get("/account")) == "/login"
 
 
 def test_absolute_timeout_ends_even_an_active_session(short):
