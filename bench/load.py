@@ -267,7 +267,7 @@ class Stats:
             if status is None:
                 self.failures.append(f"{method} {path}: no answer ({body})")
             elif status >= 500:
-                self.failures.append(f"{method} {path}: {status}")
+                self.failures.append(f"{method} {path}: {status} after {seconds:.1f} s")
             if LOCKED in body:
                 self.failures.append(f"{method} {path}: {status} says {LOCKED!r}")
 

@@ -14,9 +14,11 @@ from portal.admin.signin import note
 from portal.auth import messages as am
 from portal.auth.errors import ImportConflict, ImportRefused
 from portal.auth.imports import import_customers
-from portal.billing.errors import ImportFailed
+from portal.billing.errors import ImportFailed, ImportRaced
 from portal.billing.imports import import_billing
 from portal.customers.services import APPLICATION_FIELDS
+from portal.errors import render_error
+from portal.extensions import db
 
 menu_item("admin.import_customers_file", "customers.register", _l("가입신청서 일괄 등록"), order=25)
 menu_item("admin.import_billing_file", "billing.import", _l("청구·납부 가져오기"), order=60)
@@ -34,6 +36,16 @@ def uploaded_text() -> str | None:
         return ""
 
 
+def _import_billing_once_more_if_raced(text: str):
+    """Import; if another import wrote the same numbers at that moment, start again once:
+    the rerun skips what the other one wrote, as a rerun of the file always does."""
+    try:
+        return import_billing(text)
+    except ImportRaced:
+        db.session.rollback()
+    return import_billing(text)
+
+
 @bp.route("/billing/import", methods=["GET", "POST"])
 @requires("billing.import")
 def import_billing_file():
@@ -47,9 +59,11 @@ def import_billing_file():
             problem, status = (m.UPLOAD_MISSING if text is None else m.UPLOAD_NOT_UTF8), 400
         else:
             try:
-                result = import_billing(text)
+                result = _import_billing_once_more_if_raced(text)
             except ImportFailed as exc:
                 errors, status = exc.rows, 400
+            except ImportRaced:
+                return render_error(409)
             else:
                 for customer_id in sorted(result.customer_ids):
                     note(g.staff, "billing_import", customer_id=customer_id, fields=["invoices"])

@@ -194,6 +194,10 @@ def accept_code(
         or_(last_step.is_(None), last_step < step),
         **{last_step.key: step, counter.failures.key: 0},
     ):
+        # Counted like a wrong code, so it locks like one at the limit: the fifth replay
+        # closes the lock, as the fifth wrong code does (tests/concurrency).
+        if failures >= counter.limit:
+            lock(counter, row_id, now)
         raise OtpReplay()
     db.session.flush()
 

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portal.audit.access import record_cli_access
-from portal.billing.errors import BillingError, CustomerNotFound
+from portal.billing.errors import BillingError, CustomerNotFound, ImportRaced
 from portal.billing.imports import import_billing
 from portal.billing.invoices import add_invoice, record_payment
 from portal.billing.messages import message_for
@@ -90,6 +90,12 @@ def import_command(path: str, as_json: bool) -> None:
         result = import_billing(text)
         for customer_id in sorted(result.customer_ids):
             record_cli_access("billing_import", customer_id=customer_id, fields=["invoices"])
+    except ImportRaced:
+        db.session.rollback()
+        fail(
+            "nothing imported: another import wrote the same numbers at that moment;"
+            " run the file again (it skips what is held)"
+        )
     except BillingError as exc:
         db.session.rollback()
         for line, message in getattr(exc, "rows", []):

@@ -45,3 +45,9 @@ class ImportFailed(BillingError):
     def __init__(self, rows: list[tuple[int, str]]) -> None:
         super().__init__(f"{len(rows)} bad rows")
         self.rows = rows
+
+
+class ImportRaced(BillingError):
+    """Another import wrote the same invoice or payment number at the same moment (a unique
+    number already taken at write time). Nothing of this run is kept; running the file
+    again skips what the other one wrote."""

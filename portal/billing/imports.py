@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.billing import messages as m
-from portal.billing.errors import ImportFailed
+from portal.billing.errors import ImportFailed, ImportRaced
 from portal.billing.invoices import add_invoice, parse_amount, parse_date, parse_period
 from portal.billing.models import PAYMENT_CHANNELS, Invoice, Payment
 from portal.customers.errors import ValidationFailed
@@ -230,11 +231,27 @@ def plan_import(rows: list[tuple[int, dict[str, str]]]) -> _Plan:
 def import_billing(text: str) -> ImportResult:
     """Validate every row, then write all of them (flush, no commit) or nothing.
 
-    :raises ImportFailed: [(line, message)] for every bad row.
+    Two imports at the same moment (two staff screens, the screen and the command) both
+    plan against what is committed; the write phase settles who wins: each paid invoice's
+    row is locked (``FOR UPDATE``; on SQLite the first INSERT takes the database's one write
+    lock) and its payments are summed again after ours are written, so two runs cannot both
+    fit the same amount due, and a number the other run wrote first fails its unique index.
+
+    :raises ImportFailed: [(line, message)] for every bad row, or a payment that no longer
+        fits because another import paid the invoice meanwhile.
+    :raises ImportRaced: another import wrote the same invoice or payment number meanwhile;
+        the caller rolls back and may run the file again (it then skips those rows).
     """
     plan = plan_import(read_rows(text))
     if plan.errors:
         raise ImportFailed(plan.errors)
+    try:
+        return _write(plan)
+    except IntegrityError as exc:
+        raise ImportRaced() from exc
+
+
+def _write(plan: _Plan) -> ImportResult:
     result = ImportResult()
     invoice_ids: dict[str, int] = {}
     for item in plan.invoices.values():
@@ -253,6 +270,7 @@ def import_billing(text: str) -> ImportResult:
         invoice_ids[item.number] = invoice.id
         result.invoices_added += 1
         result.customer_ids.add(item.customer.id)
+    paid_lines: dict[int, list[int]] = {}
     for p in plan.payments:
         if p.skip:
             result.payments_skipped += 1
@@ -260,6 +278,11 @@ def import_billing(text: str) -> ImportResult:
         invoice_id = invoice_ids.get(p.invoice_number) or db.session.scalar(
             select(Invoice.id).where(Invoice.external_number == p.invoice_number)
         )
+        if invoice_id not in paid_lines:
+            # Held until the commit (PostgreSQL): a parallel import waits here, then sees
+            # our payments in its own sum below.
+            db.session.execute(select(Invoice.id).where(Invoice.id == invoice_id).with_for_update())
+        paid_lines.setdefault(invoice_id, []).append(p.line)
         customer_id = db.session.get(Invoice, invoice_id).customer_id
         result.customer_ids.add(customer_id)
         db.session.add(
@@ -274,4 +297,27 @@ def import_billing(text: str) -> ImportResult:
         )
         result.payments_added += 1
     db.session.flush()
+    # The plan checked each payment against what was committed when it was made; now, with
+    # the invoices locked and our rows written, check the sums again.
+    over = []
+    for invoice_id, lines in paid_lines.items():
+        total = db.session.scalar(select(Invoice.total).where(Invoice.id == invoice_id)) or 0
+        paid = db.session.scalar(
+            select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                Payment.invoice_id == invoice_id
+            )
+        )
+        if int(paid) > total:
+            ours = db.session.scalar(
+                select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                    Payment.invoice_id == invoice_id,
+                    Payment.external_number.in_(
+                        [p.number for p in plan.payments if p.line in lines]
+                    ),
+                )
+            )
+            due = f"{max(total - (int(paid) - int(ours)), 0):,}"
+            over += [(line, str(m.PAYMENT_TOO_LARGE % {"due": due})) for line in lines]
+    if over:
+        raise ImportFailed(sorted(over))
     return result

@@ -1,5 +1,12 @@
 """A real gunicorn (4 workers × 8 threads) on the test database, and a way to fire requests
-at it all at once."""
+at it all at once, each from its own client address.
+
+On Linux every 127.x.y.z is loopback: a burst binds each connection's source address to a
+different 127.0.0.N (N = 2, 3, …; the test's own set-up requests come from 127.0.0.1), so the
+server sees as many REMOTE_ADDRs as requests — as it would see a botnet, or many customers.
+The per-IP limits (10 sign-in POSTs a minute) then never stop a burst, and only the
+per-account counters decide: a per-account bug cannot hide behind the per-IP limit.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +28,8 @@ from portal.config import format_hash_peppers
 from tests.conftest import CHALLENGE_RE, CSRF_RE, ROOT
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
-COOKIE_RE = re.compile(r"portal_session=([^;]+)")
+COOKIE_RE = re.compile(r"^\s*([^=;\s]+)=([^;]*)")
+BOUNDARY = "race-test-boundary-7f3a"
 
 
 def _free_port() -> int:
@@ -35,43 +43,93 @@ class Reply:
     status: int
     location: str
     body: str
-    cookie: str | None
+    cookies: dict[str, str]
+
+    @property
+    def cookie(self) -> str | None:
+        return self.cookies.get("portal_session")
+
+
+def client_address(index: int) -> str:
+    """The loopback address of the ``index``-th request of a burst (127.0.0.2 upwards)."""
+    return f"127.0.{(index + 2) // 256}.{(index + 2) % 256}"
+
+
+def _encode(data: dict | None) -> tuple[bytes | None, dict]:
+    """A form as a request body: url-encoded, or multipart when a value is a file
+    (a ``(filename, bytes)`` tuple)."""
+    if data is None:
+        return None, {}
+    if not any(isinstance(value, tuple) for value in data.values()):
+        return urlencode(data).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+    parts = []
+    for name, value in data.items():
+        if isinstance(value, tuple):
+            filename, content = value
+            head = (
+                f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                "Content-Type: text/csv\r\n\r\n"
+            )
+            parts.append(f"--{BOUNDARY}\r\n{head}".encode() + content + b"\r\n")
+        else:
+            head = f'Content-Disposition: form-data; name="{name}"\r\n\r\n'
+            parts.append(f"--{BOUNDARY}\r\n{head}{value}\r\n".encode())
+    body = b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
 
 
 class Browser:
-    """One browser: its session cookie, talking to the live server."""
+    """One browser: its cookies (customer session, staff session), talking to the live
+    server from 127.0.0.1 unless a burst spreads its requests over many addresses."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, address: str = "127.0.0.1") -> None:
         self.port = port
-        self.cookie: str | None = None
+        self.address = address
+        self.cookies: dict[str, str] = {}
+
+    @property
+    def cookie(self) -> str | None:
+        return self.cookies.get("portal_session")
 
     def _headers(self, extra: dict | None = None) -> dict:
         headers = {"Host": f"127.0.0.1:{self.port}"}
-        if self.cookie:
-            headers["Cookie"] = f"portal_session={self.cookie}"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         headers.update(extra or {})
         return headers
 
     def send(self, conn, method: str, path: str, data: dict | None = None) -> Reply:
-        body = urlencode(data) if data is not None else None
-        extra = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+        body, extra = _encode(data)
         conn.request(method, path, body=body, headers=self._headers(extra))
         response = conn.getresponse()
         text = response.read().decode("utf-8", "replace")
-        match = COOKIE_RE.search(response.getheader("Set-Cookie") or "")
-        return Reply(
-            response.status, response.getheader("Location") or "", text, match and match[1]
-        )
+        cookies = {}
+        for header, value in response.getheaders():
+            match = header.lower() == "set-cookie" and COOKIE_RE.match(value)
+            if match:
+                cookies[match[1]] = match[2]
+        return Reply(response.status, response.getheader("Location") or "", text, cookies)
 
     def request(self, method: str, path: str, data: dict | None = None) -> Reply:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=60, source_address=(self.address, 0)
+        )
         try:
             reply = self.send(conn, method, path, data)
         finally:
             conn.close()
-        if reply.cookie:
-            self.cookie = reply.cookie
+        for name, value in reply.cookies.items():
+            if value:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
         return reply
+
+    def copy(self) -> Browser:
+        """Another browser holding this one's cookies (a stolen or replayed session)."""
+        twin = Browser(self.port, self.address)
+        twin.cookies = dict(self.cookies)
+        return twin
 
     def token(self, path: str) -> tuple[str, str]:
         """GET ``path``; return its CSRF token and HTML."""
@@ -93,18 +151,24 @@ class Browser:
         assert match, "no card challenge"
         return token, int(match[1]), int(match[2])
 
-    def all_at_once(self, method: str, path: str, forms: list[dict]) -> list[Reply]:
-        """Send one request per form, in parallel, with this browser's cookie; the
-        connections are open before a barrier releases every request together."""
+    def all_at_once(
+        self, method: str, path: str, forms: list[dict], *, browsers: list[Browser] | None = None
+    ) -> list[Reply]:
+        """Send one request per form, in parallel, each from its own client address
+        (:func:`client_address`), with this browser's cookies (or those of ``browsers[i]``);
+        the connections are open before a barrier releases every request together."""
         barrier = threading.Barrier(len(forms))
         replies: list[Reply | BaseException | None] = [None] * len(forms)
+        senders = browsers or [self] * len(forms)
 
         def fire(index: int, form: dict) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            conn = http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=120, source_address=(client_address(index), 0)
+            )
             try:
                 conn.connect()
                 barrier.wait(timeout=30)
-                replies[index] = self.send(conn, method, path, form)
+                replies[index] = senders[index].send(conn, method, path, form)
             except BaseException as exc:  # reported below, with the others
                 replies[index] = exc
             finally:

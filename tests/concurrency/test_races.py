@@ -102,6 +102,11 @@ def test_parallel_wrong_passwords_lock_the_account(browser, customer, db):
     row = db.session.scalars(select(Customer)).one()
     assert row.locked_until is not None and row.locked_until > datetime.now(UTC)
     assert _events(db, "account_locked") == 1
+    # The server saw forty different client addresses (no proxy: REMOTE_ADDR), so the per-IP
+    # limit (10 a minute) stopped none of them: the account's counter alone held the line.
+    db.session.expire_all()
+    addresses = set(db.session.scalars(select(SecurityEvent.ip)))
+    assert len(addresses - {"127.0.0.1"}) == BURST, sorted(addresses)
     # Locked means locked: the right password is refused too.
     assert browser.step_one(customer.login_id, customer.password).status == 200
 
