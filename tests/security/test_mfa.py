@@ -6,6 +6,7 @@ the card's pair is pinned and the card locks.
 from __future__ import annotations
 
 import os
+import re
 
 import pyotp
 import pytest
@@ -263,3 +264,26 @@ def test_card_locks_after_the_limit_and_then_refuses_the_right_answer(live, acco
     again = browser.__class__(browser.server)
     again.password_step(account)
     assert error_text(again.get("/login/verify")) == str(m.CARD_LOCKED_ONLY)
+
+
+def test_otp_locks_after_the_limit_for_codes_and_recovery_codes_alike(live, accounts, browser):
+    account = accounts.otp()
+    limit = int(live.env.get("PORTAL_OTP_MAX_FAILURES", 5))
+    right = pyotp.TOTP(account["otp_secret"]).now()
+    wrong = f"{(int(right) + 500_000) % 1_000_000:06d}"
+    browser.password_step(account)
+    # Wrong recovery codes count toward the same lock as wrong OTP codes.
+    for _ in range(limit - 1):
+        reply = browser.otp_step(account, code=wrong)
+        assert error_text(reply).startswith(str(m.OTP_WRONG % {"count": 0, "limit": 0})[:10])
+    locking = recovery_step(browser, "aaaaa-bbbbb")
+    assert locking.status == 200 and browser.get("/account").status == 302
+    locked_re = re.compile(re.escape(str(m.OTP_LOCKED) % {"minutes": "<N>"}).replace("<N>", r"\d+"))
+    # Now the right code and an unused recovery code are refused alike.
+    page = browser.get("/login/verify")
+    token = page.csrf() if 'name="csrf_token"' in page.body else browser.get("/login").csrf()
+    refused = browser.post("/login/verify", {"csrf_token": token, "otp": right})
+    assert refused.status == 200 and locked_re.fullmatch(error_text(refused)), error_text(refused)
+    spare = recovery_step(browser, account["recovery_codes"][0])
+    assert spare.status == 200 and locked_re.fullmatch(error_text(spare)), error_text(spare)
+    assert browser.get("/account").status == 302
