@@ -266,24 +266,32 @@ def test_card_locks_after_the_limit_and_then_refuses_the_right_answer(live, acco
     assert error_text(again.get("/login/verify")) == str(m.CARD_LOCKED_ONLY)
 
 
-def test_otp_locks_after_the_limit_for_codes_and_recovery_codes_alike(live, accounts, browser):
+def _otp_locked_re() -> re.Pattern:
+    return re.compile(re.escape(str(m.OTP_LOCKED) % {"minutes": "<N>"}).replace("<N>", r"\d+"))
+
+
+@pytest.mark.parametrize("last_guess", ["otp", "recovery"])
+def test_otp_locks_at_the_limit_for_codes_and_recovery_codes_alike(
+    live, accounts, browser, last_guess
+):
+    """The limit-th wrong guess locks, whether it is an OTP code or a recovery code (both
+    count toward one lock); then the right code and an unused recovery code are refused."""
     account = accounts.otp()
     limit = int(live.env.get("PORTAL_OTP_MAX_FAILURES", 5))
     right = pyotp.TOTP(account["otp_secret"]).now()
     wrong = f"{(int(right) + 500_000) % 1_000_000:06d}"
     browser.password_step(account)
-    # Wrong recovery codes count toward the same lock as wrong OTP codes.
-    for _ in range(limit - 1):
+    for count in range(1, limit):
         reply = browser.otp_step(account, code=wrong)
-        assert error_text(reply).startswith(str(m.OTP_WRONG % {"count": 0, "limit": 0})[:10])
-    locking = recovery_step(browser, "aaaaa-bbbbb")
-    assert locking.status == 200 and browser.get("/account").status == 302
-    locked_re = re.compile(re.escape(str(m.OTP_LOCKED) % {"minutes": "<N>"}).replace("<N>", r"\d+"))
-    # Now the right code and an unused recovery code are refused alike.
-    page = browser.get("/login/verify")
-    token = page.csrf() if 'name="csrf_token"' in page.body else browser.get("/login").csrf()
+        assert str(m.OTP_WRONG % {"count": count, "limit": limit}) == error_text(reply)
+    if last_guess == "otp":
+        locking = browser.otp_step(account, code=wrong)
+    else:
+        locking = recovery_step(browser, "aaaaa-bbbbb")
+    assert locking.status == 200 and _otp_locked_re().fullmatch(error_text(locking))
+    token = browser.get("/login").csrf()
     refused = browser.post("/login/verify", {"csrf_token": token, "otp": right})
-    assert refused.status == 200 and locked_re.fullmatch(error_text(refused)), error_text(refused)
+    assert refused.status == 200 and _otp_locked_re().fullmatch(error_text(refused))
     spare = recovery_step(browser, account["recovery_codes"][0])
-    assert spare.status == 200 and locked_re.fullmatch(error_text(spare)), error_text(spare)
+    assert spare.status == 200 and _otp_locked_re().fullmatch(error_text(spare))
     assert browser.get("/account").status == 302
