@@ -6,6 +6,7 @@ the card's pair is pinned and the card locks.
 from __future__ import annotations
 
 import os
+import re
 
 import pyotp
 import pytest
@@ -263,3 +264,34 @@ def test_card_locks_after_the_limit_and_then_refuses_the_right_answer(live, acco
     again = browser.__class__(browser.server)
     again.password_step(account)
     assert error_text(again.get("/login/verify")) == str(m.CARD_LOCKED_ONLY)
+
+
+def _otp_locked_re() -> re.Pattern:
+    return re.compile(re.escape(str(m.OTP_LOCKED) % {"minutes": "<N>"}).replace("<N>", r"\d+"))
+
+
+@pytest.mark.parametrize("last_guess", ["otp", "recovery"])
+def test_otp_locks_at_the_limit_for_codes_and_recovery_codes_alike(
+    live, accounts, browser, last_guess
+):
+    """The limit-th wrong guess locks, whether it is an OTP code or a recovery code (both
+    count toward one lock); then the right code and an unused recovery code are refused."""
+    account = accounts.otp()
+    limit = int(live.env.get("PORTAL_OTP_MAX_FAILURES", 5))
+    right = pyotp.TOTP(account["otp_secret"]).now()
+    wrong = f"{(int(right) + 500_000) % 1_000_000:06d}"
+    browser.password_step(account)
+    for count in range(1, limit):
+        reply = browser.otp_step(account, code=wrong)
+        assert str(m.OTP_WRONG % {"count": count, "limit": limit}) == error_text(reply)
+    if last_guess == "otp":
+        locking = browser.otp_step(account, code=wrong)
+    else:
+        locking = recovery_step(browser, "aaaaa-bbbbb")
+    assert locking.status == 200 and _otp_locked_re().fullmatch(error_text(locking))
+    token = browser.get("/login").csrf()
+    refused = browser.post("/login/verify", {"csrf_token": token, "otp": right})
+    assert refused.status == 200 and _otp_locked_re().fullmatch(error_text(refused))
+    spare = recovery_step(browser, account["recovery_codes"][0])
+    assert spare.status == 200 and _otp_locked_re().fullmatch(error_text(spare))
+    assert browser.get("/account").status == 302
