@@ -35,11 +35,10 @@ from portal.auth.errors import (
     SecondFactorError,
     TemporaryPasswordExpired,
 )
-from portal.auth.lockout import counted_password_check
+from portal.auth.lockout import counted_password_check, unknown_login_check
 from portal.auth.otp import accept_code
 from portal.auth.passwords import (
     check_password,
-    dummy_check,
     hash_password,
     password_problems,
     temporary_password_expired,
@@ -116,9 +115,9 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
     now = now or utcnow()
     staff = staff_by_login_id(login_id) if len(login_id or "") <= 40 else None
     if staff is None:
-        dummy_check()
-        note(None, "login_failure")
-        raise InvalidCredentials()
+        unknown_login_check(
+            "staff", login_id, password, now=now, on_failure=lambda _d: note(None, "login_failure")
+        )
     if not _check_password(staff, password, now, "login_failure"):
         raise InvalidCredentials()
     if staff.must_change_password and temporary_password_expired(staff.password_changed_at, now):

@@ -10,17 +10,36 @@ password or wrong: the lock tells a guesser nothing about the password.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.audit.services import record_event
 from portal.auth import messages as m
 from portal.auth.attempts import Counter
-from portal.auth.errors import AccountLocked, PasswordRejected, ReauthFailed
-from portal.auth.passwords import check_password, dummy_check, password_problems
+from portal.auth.errors import AccountLocked, InvalidCredentials, PasswordRejected, ReauthFailed
+from portal.auth.models import UnknownLogin
+from portal.auth.passwords import check_password, dummy_check, password_problems, unmatchable_hash
 from portal.auth.sessions import end_other_sessions
 from portal.customers.models import Customer
 from portal.dbtypes import utcnow
 from portal.extensions import db
+from portal.security import keyed_hash
+
+UNKNOWN_LOGIN = Counter(
+    UnknownLogin.id,
+    UnknownLogin.failed_logins,
+    UnknownLogin.locked_until,
+    "PORTAL_LOGIN_MAX_FAILURES",
+    "PORTAL_LOCKOUT_SECONDS",
+)
+# How long an unknown ID's count is kept after its last failure. A real account keeps its
+# count until a right password; a count that vanished soon would let a patient guesser
+# tell the two apart, so this is long.
+UNKNOWN_LOGIN_KEEP = timedelta(days=90)
 
 CUSTOMER_PASSWORD = Counter(
     Customer.id,
@@ -71,6 +90,55 @@ def counted_password_check(
             on_lock()
         raise AccountLocked(counter.lock_seconds)
     return False
+
+
+def _unknown_login_row(scope: str, login_id: str, now: datetime) -> int:
+    """The counter row of a login ID no account has (made on first use; stale rows go)."""
+    key = keyed_hash(f"{scope}:{(login_id or '').strip().lower()}")
+    db.session.execute(
+        delete(UnknownLogin).where(UnknownLogin.last_failure_at < now - UNKNOWN_LOGIN_KEEP)
+    )
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(UnknownLogin)
+        .values(key_hash=key, failed_logins=0, last_failure_at=now)
+        .on_conflict_do_nothing(index_elements=["key_hash"])
+    )
+    row_id = db.session.scalar(select(UnknownLogin.id).where(UnknownLogin.key_hash == key))
+    db.session.execute(
+        update(UnknownLogin).where(UnknownLogin.id == row_id).values(last_failure_at=now)
+    )
+    return row_id
+
+
+def unknown_login_check(
+    scope: str,
+    login_id: str,
+    password: str,
+    *,
+    now: datetime,
+    on_failure: Callable[[str], object],
+) -> NoReturn:
+    """A password typed for a login ID no account has (``scope``: customer or staff).
+
+    It is charged, compared (against a hash nothing matches: the same bcrypt work) and
+    locked at the limit exactly as an account's would be, so the answers — wrong password,
+    then "locked for N minutes" — are the same whether the ID exists or not.
+
+    :raises InvalidCredentials: always, until the limit;
+    :raises AccountLocked: from the limit on, as for a real account.
+    """
+    row_id = _unknown_login_row(scope, login_id, now)
+    counted_password_check(
+        UNKNOWN_LOGIN,
+        row_id,
+        unmatchable_hash(),
+        password,
+        now=now,
+        on_failure=on_failure,
+        on_lock=lambda: None,
+    )
+    raise InvalidCredentials()
 
 
 def check_password_counted(customer: Customer, password: str, *, now: datetime, event: str) -> bool:

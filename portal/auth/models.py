@@ -175,3 +175,21 @@ class UserSession(db.Model):
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id}>"
+
+
+class UnknownLogin(db.Model):
+    """Password failures at a login ID that no account has, counted like an account's.
+
+    Without this, five guesses would tell whether an ID exists: a real account locks and
+    says so, an unknown one never would. The ID is kept only as a keyed hash (with its
+    scope, ``customer`` or ``staff``), so the table holds no typed text; rows untouched for
+    ``UNKNOWN_LOGIN_KEEP`` are deleted as new ones come.
+    """
+
+    __tablename__ = "unknown_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

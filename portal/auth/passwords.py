@@ -59,6 +59,16 @@ def _dummy_hash(rounds: int) -> bytes:
     return bcrypt.hashpw(b"dummy-password-for-unknown-ids", bcrypt.gensalt(rounds=rounds))
 
 
+def unmatchable_hash() -> str:
+    """A stored-hash stand-in no password matches (a random secret's, at today's cost)."""
+    return _unmatchable(current_app.config["BCRYPT_ROUNDS"])
+
+
+@functools.lru_cache(maxsize=4)
+def _unmatchable(rounds: int) -> str:
+    return bcrypt.hashpw(secrets.token_bytes(32), bcrypt.gensalt(rounds=rounds)).decode("ascii")
+
+
 def dummy_check() -> None:
     """Spend one bcrypt check's time, for unknown login IDs (no timing oracle)."""
     bcrypt.checkpw(b"not-the-password", _dummy_hash(current_app.config["BCRYPT_ROUNDS"]))

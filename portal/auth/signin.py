@@ -34,9 +34,9 @@ from portal.auth.errors import (
     TemporaryPasswordExpired,
     WrongRecoveryCode,
 )
-from portal.auth.lockout import check_new_password, check_password_counted
+from portal.auth.lockout import check_new_password, check_password_counted, unknown_login_check
 from portal.auth.models import PendingLogin, SecurityCard
-from portal.auth.passwords import dummy_check, hash_password, temporary_password_expired
+from portal.auth.passwords import hash_password, temporary_password_expired
 from portal.auth.sessions import client_agent, create_session, end_other_sessions
 from portal.customers.models import Customer
 from portal.customers.services import customer_by_login_id
@@ -59,9 +59,11 @@ class StepOne:
 def begin_login(*, login_id: str, password: str, now: datetime | None = None) -> StepOne:
     """Step 1: check the password. Nothing is signed in yet.
 
-    Unknown IDs and wrong passwords raise the same error after the same bcrypt work. While
-    the account is locked every attempt, right password or wrong, gets the same answer with
-    the time it unlocks, so the lock tells a guesser nothing about the password.
+    Unknown IDs and wrong passwords raise the same error after the same bcrypt work, and an
+    unknown ID locks after as many failures as an account (:func:`unknown_login_check`), so
+    neither the answers nor the lock tell whether the ID exists. While the account is
+    locked every attempt, right password or wrong, gets the same answer with the time it
+    unlocks, so the lock tells a guesser nothing about the password.
 
     :raises InvalidCredentials: unknown login ID or wrong password.
     :raises AccountLocked: the account is locked (or this attempt locked it).
@@ -70,9 +72,15 @@ def begin_login(*, login_id: str, password: str, now: datetime | None = None) ->
     now = now or utcnow()
     customer = customer_by_login_id(login_id) if len(login_id or "") <= 40 else None
     if customer is None:
-        dummy_check()
-        record_event("login_failure", customer_id=None, detail="unknown_login_id")
-        raise InvalidCredentials()
+        unknown_login_check(
+            "customer",
+            login_id,
+            password,
+            now=now,
+            on_failure=lambda _detail: record_event(
+                "login_failure", customer_id=None, detail="unknown_login_id"
+            ),
+        )
     if not check_password_counted(customer, password, now=now, event="login_failure"):
         raise InvalidCredentials()
     if customer.must_activate and temporary_password_expired(customer.password_changed_at, now):

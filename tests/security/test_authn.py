@@ -157,6 +157,24 @@ def test_lockout_holds_across_addresses_and_refuses_the_right_password(live, acc
     assert right.get("/account").status == 302
 
 
+def test_an_unknown_id_locks_like_an_account_so_the_lock_tells_nothing(live, accounts, new_browser):
+    """Five guesses must not tell whether an ID exists: a real account locks and says so,
+    so an ID nobody has must lock after the same count, with the same words."""
+    limit = _max_failures(live)
+    real, ghost = accounts.card()["login_id"], _unknown_id()
+    for login_id in (real, ghost):
+        answers = [_login(new_browser(), login_id, f"{WRONG}{i}") for i in range(limit)]
+        for reply in answers[:-1]:
+            assert reply.status == 200 and error_text(reply) == str(m.BAD_CREDENTIALS)
+        assert _locked_message_re().fullmatch(error_text(answers[-1])), (login_id, answers[-1])
+        again = _login(new_browser(), login_id, WRONG)
+        assert _locked_message_re().fullmatch(error_text(again)), login_id
+    # Case and surrounding spaces name the same ID, as they do for accounts.
+    assert _locked_message_re().fullmatch(
+        error_text(_login(new_browser(), f" {ghost.upper()}", WRONG))
+    )
+
+
 def test_one_address_spraying_many_accounts_is_limited(accounts, browser):
     """10 sign-in POSTs a minute per address (fixed in the code), whichever accounts; past
     it even the right password of a fresh account gets 429 and no pending login."""
