@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -42,7 +43,7 @@ def register_extensions(app: Flask) -> None:
     from portal import database, models, templating  # noqa: F401 - models: full metadata
     from portal.audit import access
     from portal.auth.sessions import load_user_from_session
-    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.extensions import babel, csrf, db, limiter, login_manager
     from portal.logs import configure_logging
     from portal.security import register_security
 
@@ -56,7 +57,7 @@ def register_extensions(app: Flask) -> None:
     database.configure_engines(app)
     database.register_request_transaction(app)
     access.install()
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    register_migrations(app)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Seoul")
@@ -67,6 +68,22 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user_from_session)
     register_security(app)
     templating.register(app)
+
+
+def register_migrations(app: Flask) -> None:
+    """Flask-Migrate, for the ``flask db`` commands only.
+
+    With Alembic it weighs 11 MB a process, and a web worker never migrates: it is loaded
+    when the ``flask`` command builds the app (inside its click context) and in the tests,
+    which run the commands on apps they build themselves.
+    """
+    if not app.testing and click.get_current_context(silent=True) is None:
+        return
+    from flask_migrate import Migrate
+
+    from portal.extensions import db
+
+    Migrate(app, db, directory=str(app.root_path + "/../migrations"))
 
 
 def _select_locale() -> str:

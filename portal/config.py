@@ -274,7 +274,9 @@ class Config:
         if url.startswith("sqlite"):
             # One connection per thread; busy_timeout (set per connection) waits for writers.
             return {"connect_args": {"timeout": 10}}
-        return {"pool_pre_ping": True, "pool_recycle": 1800}
+        # No pool_pre_ping: it costs a round trip on every request; a dead connection is
+        # caught at its first statement instead (portal.database, portal.errors: 503).
+        return {"pool_recycle": 1800}
 
     def finalise(self, instance: Path) -> None:
         """Fill in or check the secrets once the instance folder is known."""

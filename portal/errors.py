@@ -8,8 +8,10 @@ from flask import Flask, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.database import RETRY_KEY
 from portal.extensions import db
 
 TITLES = {
@@ -21,6 +23,7 @@ TITLES = {
     413: _l("보낸 내용이 너무 큽니다"),
     429: _l("요청이 너무 많습니다"),
     500: _l("일시적인 오류가 발생했습니다"),
+    503: _l("서비스를 잠시 이용할 수 없습니다"),
 }
 
 MESSAGES = {
@@ -32,7 +35,11 @@ MESSAGES = {
     413: _l("보낸 내용이 너무 큽니다. 내용을 줄여 다시 시도해 주세요."),
     429: _l("짧은 시간에 요청이 너무 많았습니다. 잠시 후 다시 시도해 주세요."),
     500: _l("잠시 후 다시 시도해 주세요. 문제가 계속되면 고객센터에 참조 번호를 알려 주세요."),
+    503: _l("일시적인 장애로 요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."),
 }
+
+# Seconds a client is asked to wait after a 503: a database restart takes a few.
+RETRY_AFTER_SECONDS = 5
 
 CSRF_MESSAGE = _l(
     "보안 확인 정보가 없거나 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요."
@@ -65,6 +72,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = exc.code or 500
+        # An exception after the view (the request's commit) arrives wrapped in a 500.
+        if database_unreachable(getattr(exc, "original_exception", None)):
+            return database_unavailable(exc.original_exception)
         if code >= 500:
             current_app.logger.error("HTTP %s on %s", code, request.path)
         response_body, status = render_error(code)
@@ -83,10 +93,58 @@ def register(app: Flask) -> None:
     def unhandled(exc: Exception):
         if isinstance(exc, HTTPException):  # pragma: no cover - handled above
             return http_error(exc)
+        if database_unreachable(exc):
+            return database_unavailable(exc)
         # The traceback goes to the log (with the request id), never to the page.
         current_app.logger.exception("Unhandled error on %s", request.path)
         _rollback_quietly()
         return render_error(InternalServerError.code)
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """The database connection was lost or cannot be opened (``portal.database`` marks a
+    refused connection as a disconnect too): an outage, not a bug."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def database_unavailable(exc: DBAPIError):
+    """503 with the error page while the database cannot be reached.
+
+    SQLAlchemy has already invalidated the pool, so the next request opens new connections
+    and the portal recovers by itself when the database is back. A GET is first served again
+    once (``portal.database.RetryReadAfterDisconnect``); this page is what is left when that
+    failed too, or for a POST.
+    """
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        type(exc.orig).__name__,
+    )
+    if request.environ.get(RETRY_KEY) == "armed":
+        request.environ[RETRY_KEY] = "wanted"
+    _rollback_quietly()
+    # The page must not reach for the database: no signed-in menu (the customer cannot be
+    # loaded, and a loaded one is expired by the rollback; Flask-Login keeps the user in
+    # g._login_user), and no policy banner (base.html asks for it through g.policy_banner).
+    g._login_user = current_app.login_manager.anonymous_user()
+    g.policy_banner = None
+    try:
+        body, code = render_error(503)
+    except Exception:
+        # The layout still needed the database (the policy banner's cache ran out).
+        _rollback_quietly()
+        body = render_template(
+            "errors/bare.html",
+            code=503,
+            title=TITLES[503],
+            message=MESSAGES[503],
+            reference=g.get("request_id", "-"),
+        )
+        code = 503
+    response = current_app.make_response((body, code))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _retry_after_from(exc: HTTPException) -> int | None:

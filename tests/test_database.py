@@ -44,11 +44,13 @@ def test_sqlite_pragmas_on_every_connection(standalone_app, tmp_path):
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL not set")
-def test_postgresql_uses_psycopg_with_pool_pre_ping(standalone_app):
+def test_postgresql_uses_psycopg_without_pool_pre_ping(standalone_app):
+    # The ping was a round trip per request; tests/test_pg_round_trips.py proves a dead
+    # connection is handled without it.
     app = standalone_app(TEST_DATABASE_URL)
     with app.app_context():
         assert db.engine.dialect.driver == "psycopg"
-        assert db.engine.pool._pre_ping is True
+        assert db.engine.pool._pre_ping is False
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar() == 1
 

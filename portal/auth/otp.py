@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 import pyotp
-import segno
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import and_, delete, func, or_, select
@@ -102,6 +101,9 @@ def qr_svg(uri: str) -> Markup:
     Marked safe because segno writes the SVG itself: only path data and colours we chose,
     never text from the request (the URI is encoded as modules, not embedded as text).
     """
+    # Imported here: only the OTP enrolment pages draw a QR code.
+    import segno
+
     qr = segno.make(uri, error="m")
     return Markup(qr.svg_inline(scale=4, dark="#111", light="#fff", omitsize=True))  # noqa: S704
 

@@ -22,13 +22,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from markdown_it import MarkdownIt
-
 from portal.policy.diff import MAX_WORD_DIFF_CHARS, word_parts
+from portal.policy.markdown import parser
 from portal.policy.models import PolicyVersion
-
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_md.enable("table")
 
 _ARTICLE_RE = re.compile(r"제\s*(\d{1,4})\s*조(?:\s*의\s*(\d{1,3}))?")
 _NUMBER_RE = re.compile(r"(\d{1,3})[.)](?:\s|$)")
@@ -118,7 +114,7 @@ def articles_of(source: str) -> tuple[Article, ...]:
 
     What comes before the first heading is an article with the key "" (the preamble).
     """
-    tokens = _md.parse(source or "")
+    tokens = parser().parse(source or "")
     articles: list[Article] = []
     heading, paragraphs = "", []
     lists: list[str] = []  # "bullet" | "ordered", innermost last

@@ -14,12 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import nh3
-from markdown_it import MarkdownIt
 from markupsafe import Markup
-
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_md.enable("table")
 
 ALLOWED_TAGS = {
     "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote", "pre", "code",
@@ -89,17 +84,34 @@ def _anchor_ids(tokens) -> list[TocEntry]:
     return toc
 
 
+@lru_cache(maxsize=1)
+def parser():
+    """The CommonMark parser (with tables), made on first use.
+
+    markdown-it and nh3 are imported here rather than at the top (2.5 MB a process): a
+    worker renders a text once per content version (portal.pagecache), and some never do.
+    """
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable("table")
+    return md
+
+
 @lru_cache(maxsize=128)
 def _render_cached(source: str) -> tuple[str, tuple[TocEntry, ...]]:
     # Versions never change, so the rendering of a text is memoised per process; the
     # Markdown stays the source of truth. Keyed by the text itself, so no staleness.
-    tokens = _md.parse(source)
+    import nh3
+
+    md = parser()
+    tokens = md.parse(source)
     for token in tokens:
         # A document's own "# title" would compete with the page's <h1>.
         if token.type in ("heading_open", "heading_close") and token.tag == "h1":
             token.tag = "h2"
     toc = _anchor_ids(tokens)
-    raw = _md.renderer.render(tokens, _md.options, {})
+    raw = md.renderer.render(tokens, md.options, {})
     clean = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
