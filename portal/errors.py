@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db
@@ -21,6 +22,7 @@ TITLES = {
     413: _l("보낸 내용이 너무 큽니다"),
     429: _l("요청이 너무 많습니다"),
     500: _l("일시적인 오류가 발생했습니다"),
+    503: _l("잠시 서비스를 이용할 수 없습니다"),
 }
 
 MESSAGES = {
@@ -32,6 +34,7 @@ MESSAGES = {
     413: _l("보낸 내용이 너무 큽니다. 내용을 줄여 다시 시도해 주세요."),
     429: _l("짧은 시간에 요청이 너무 많았습니다. 잠시 후 다시 시도해 주세요."),
     500: _l("잠시 후 다시 시도해 주세요. 문제가 계속되면 고객센터에 참조 번호를 알려 주세요."),
+    503: _l("지금은 저장할 수 없어 아무것도 바뀌지 않았습니다. 잠시 후 다시 시도해 주세요."),
 }
 
 CSRF_MESSAGE = _l(
@@ -65,6 +68,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = exc.code or 500
+        if code == 500 and _is_disk_full(getattr(exc, "original_exception", None)):
+            # Raised by the commit at the end of the request (an after_request hook), which
+            # Flask hands over as a 500 wrapping it.
+            return storage_full(exc.original_exception)
         if code >= 500:
             current_app.logger.error("HTTP %s on %s", code, request.path)
         response_body, status = render_error(code)
@@ -83,10 +90,29 @@ def register(app: Flask) -> None:
     def unhandled(exc: Exception):
         if isinstance(exc, HTTPException):  # pragma: no cover - handled above
             return http_error(exc)
+        if _is_disk_full(exc):
+            return storage_full(exc)
         # The traceback goes to the log (with the request id), never to the page.
         current_app.logger.exception("Unhandled error on %s", request.path)
         _rollback_quietly()
         return render_error(InternalServerError.code)
+
+
+def _is_disk_full(exc: BaseException | None) -> bool:
+    """SQLite's SQLITE_FULL: the disk (or its quota) holding the database is full."""
+    return isinstance(exc, OperationalError) and "database or disk is full" in str(exc.orig)
+
+
+def storage_full(exc: BaseException):
+    """503, not 500: nothing is wrong with the request, and nothing of it was kept (the
+    transaction is rolled back whole; SQLite never leaves half of one). One log line for
+    operators, no traceback on the page."""
+    current_app.logger.error("Database storage full on %s: %s", request.path, exc)
+    _rollback_quietly()
+    body, status = render_error(503)
+    response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _retry_after_from(exc: HTTPException) -> int | None:
