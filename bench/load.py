@@ -35,6 +35,7 @@ import os
 import random
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -472,6 +473,19 @@ class Client:
 # --- the run ---------------------------------------------------------------------------
 
 
+def _hangups(at: list[float], started: float):
+    """``during``: SIGHUP the gunicorn master (a graceful reload: new workers, the old ones
+    finish what they hold) at each of ``at`` seconds into the run."""
+
+    def send(server: Server) -> None:
+        for moment in at:
+            time.sleep(max(0.0, started + moment - time.monotonic()))
+            if server.proc.poll() is None:
+                server.proc.send_signal(signal.SIGHUP)
+
+    return send
+
+
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return 0.0
@@ -518,6 +532,7 @@ def run(
     bcrypt_rounds: int = 4,
     workdir: Path | None = None,
     during=None,
+    hup_after: list[float] | None = None,
 ) -> dict:
     """Seed, serve, load, check; return the summary (``problems`` empty when all held).
 
@@ -554,6 +569,8 @@ def run(
         )
         for n in range(clients)
     ]
+    if hup_after:
+        during = _hangups(sorted(hup_after), started)
     helper = threading.Thread(target=during, args=(server,)) if during else None
     try:
         for thread in threads:
@@ -576,8 +593,13 @@ def run(
     problems += stats.stale_not_409
     facts = database_facts(env)
     problems += check_database(stats, facts)
-    if stats.sign_ins < clients:
-        problems.append(f"only {stats.sign_ins} sign-ins for {clients} clients")
+    if hup_after:
+        # gunicorn logs each one it handles: the reloads did happen, mid-run.
+        handled = log.count("Handling signal: hup")
+        if handled != len(hup_after):
+            problems.append(f"{len(hup_after)} SIGHUP sent, gunicorn handled {handled}")
+    if stats.sign_ins == 0:
+        problems.append("no client signed in")
     return {
         "database": url.split(":", 1)[0].split("+", 1)[0],
         "seconds": round(elapsed, 1),
@@ -591,6 +613,7 @@ def run(
         "edits_accepted": sum(len(v) for v in stats.accepted.values()),
         "edits_conflicted": stats.conflicts,
         "stale_edits_sent": stats.stale_sent,
+        "hangups": len(hup_after or []),
         "problems": problems,
         "server_log": str(server.log_path),
     }
@@ -631,6 +654,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bcrypt-rounds", type=int, default=4)
     parser.add_argument("--workdir", type=Path, help="where the log (and SQLite file) go")
     parser.add_argument("--json", action="store_true", help="print one JSON object per run")
+    parser.add_argument(
+        "--hup-after",
+        type=float,
+        action="append",
+        help="send gunicorn a SIGHUP (graceful reload) this many seconds in; may be repeated",
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.seconds > 3600:
         parser.error("--seconds must be above 0 and at most 3600")
@@ -645,6 +674,7 @@ def main(argv: list[str] | None = None) -> int:
             redis=args.redis,
             bcrypt_rounds=args.bcrypt_rounds,
             workdir=args.workdir,
+            hup_after=args.hup_after,
         )
         if args.json:
             print(json.dumps(summary, ensure_ascii=False))

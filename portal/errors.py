@@ -8,7 +8,7 @@ from flask import Flask, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.database import RETRY_KEY
@@ -37,6 +37,10 @@ MESSAGES = {
     500: _l("잠시 후 다시 시도해 주세요. 문제가 계속되면 고객센터에 참조 번호를 알려 주세요."),
     503: _l("일시적인 장애로 요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."),
 }
+# SQLite's full disk: nothing of the request was kept (the transaction went whole).
+STORAGE_FULL_MESSAGE = _l(
+    "지금은 저장할 수 없어 아무것도 바뀌지 않았습니다. 잠시 후 다시 시도해 주세요."
+)
 
 # Seconds a client is asked to wait after a 503: a database restart takes a few.
 RETRY_AFTER_SECONDS = 5
@@ -75,6 +79,10 @@ def register(app: Flask) -> None:
         # An exception after the view (the request's commit) arrives wrapped in a 500.
         if database_unreachable(getattr(exc, "original_exception", None)):
             return database_unavailable(exc.original_exception)
+        if code == 500 and _is_disk_full(getattr(exc, "original_exception", None)):
+            # Raised by the commit at the end of the request (an after_request hook), which
+            # Flask hands over as a 500 wrapping it.
+            return storage_full(exc.original_exception)
         if code >= 500:
             current_app.logger.error("HTTP %s on %s", code, request.path)
         response_body, status = render_error(code)
@@ -95,6 +103,8 @@ def register(app: Flask) -> None:
             return http_error(exc)
         if database_unreachable(exc):
             return database_unavailable(exc)
+        if _is_disk_full(exc):
+            return storage_full(exc)
         # The traceback goes to the log (with the request id), never to the page.
         current_app.logger.exception("Unhandled error on %s", request.path)
         _rollback_quietly()
@@ -144,6 +154,23 @@ def database_unavailable(exc: DBAPIError):
         code = 503
     response = current_app.make_response((body, code))
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _is_disk_full(exc: BaseException | None) -> bool:
+    """SQLite's SQLITE_FULL: the disk (or its quota) holding the database is full."""
+    return isinstance(exc, OperationalError) and "database or disk is full" in str(exc.orig)
+
+
+def storage_full(exc: BaseException):
+    """503, not 500: nothing is wrong with the request, and nothing of it was kept (the
+    transaction is rolled back whole; SQLite never leaves half of one). One log line for
+    operators, no traceback on the page."""
+    current_app.logger.error("Database storage full on %s: %s", request.path, exc)
+    _rollback_quietly()
+    body, status = render_error(503, str(STORAGE_FULL_MESSAGE))
+    response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = "60"
     return response
 
 
