@@ -33,12 +33,19 @@ depends_on = None
 
 
 def upgrade():
-    if op.get_bind().dialect.name == 'postgresql':
+    bind = op.get_bind()
+    if bind.dialect.name == 'postgresql':
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+        # The operator class named with the schema the extension lives in: an extension is
+        # database-wide, and the one installed earlier may sit in a schema (public, or an
+        # "extensions" schema some hosts use) that is not on this connection's search_path.
+        schema = bind.exec_driver_sql(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+        ).scalar_one()
         op.create_index(
             'ix_customers_name_trgm',
             'customers',
-            [sa.text('lower(name) gin_trgm_ops')],
+            [sa.text(f'lower(name) {schema}.gin_trgm_ops')],
             postgresql_using='gin',
         )
     else:
