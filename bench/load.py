@@ -609,6 +609,7 @@ def run(
         "statuses": {str(k): v for k, v in sorted(stats.statuses.items(), key=str)},
         "p50_ms": round(percentile(stats.latencies, 0.50) * 1000, 1),
         "p99_ms": round(percentile(stats.latencies, 0.99) * 1000, 1),
+        "max_ms": round(max(stats.latencies, default=0) * 1000, 1),
         "sign_ins": stats.sign_ins,
         "edits_accepted": sum(len(v) for v in stats.accepted.values()),
         "edits_conflicted": stats.conflicts,
@@ -623,7 +624,7 @@ def print_summary(summary: dict) -> None:
     print(
         f"[{summary['database']}] {summary['requests']} requests in {summary['seconds']} s"
         f" ({summary['per_second']}/s) from {summary['clients']} clients;"
-        f" p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms"
+        f" p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms, max {summary['max_ms']} ms"
     )
     print("  by status: " + ", ".join(f"{k}: {v}" for k, v in summary["statuses"].items()))
     print(

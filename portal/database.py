@@ -43,11 +43,14 @@ RETRY_KEY = "portal.retry_after_disconnect"
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers never block the writer. busy_timeout: a second writer waits instead of
-    # failing. foreign_keys: SQLite ignores FOREIGN KEY clauses without it. secure_delete:
-    # deleted personal data is overwritten with zeros, not left in free pages (PRODUCT.md §6).
+    # failing; 30 s, because SQLite's busy handler is not a queue: under 50 clients on 4
+    # workers, with the CPU oversubscribed, a writer lost the race for the one write lock
+    # for up to 17 s (bench/load.py), and 10 s answered "database is locked" (500).
+    # foreign_keys: SQLite ignores FOREIGN KEY clauses without it. secure_delete: deleted
+    # personal data is overwritten with zeros, not left in free pages (PRODUCT.md §6).
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -38,7 +38,7 @@ def test_sqlite_pragmas_on_every_connection(standalone_app, tmp_path):
             with db.engine.connect() as conn:
                 assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
                 assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-                assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+                assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
                 assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1
             db.engine.dispose()
 

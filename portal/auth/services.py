@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from portal.audit.services import record_event
 from portal.auth import cards, otp
@@ -82,8 +82,14 @@ def change_password(
 
     check_signed_in_password(customer, current_password, event="reauth_failure", current=True)
     check_new_password(customer, new_password, new_password_confirm)
-    customer.password_hash = hash_password(new_password)
-    customer.password_changed_at = utcnow()
+    # One UPDATE by id, not the ORM's versioned one (as in signin.complete_login): the
+    # customer's other browser may save a profile edit meanwhile, and a password change
+    # must not fail with a 500 for that.
+    db.session.execute(
+        update(Customer)
+        .where(Customer.id == customer.id)
+        .values(password_hash=hash_password(new_password), password_changed_at=utcnow())
+    )
     ended = end_other_sessions(customer, session_row)
     # A sign-in stopped after the password step was opened with the password just replaced
     # (perhaps because it leaked): without this it could still be finished with the second
