@@ -125,11 +125,14 @@ def database_unavailable(exc: DBAPIError):
     once (``portal.database.RetryReadAfterDisconnect``); this page is what is left when that
     failed too, or for a POST.
     """
+    # For the operator: the driver's first line says why (refused, terminated, password).
+    reason = str(exc.orig).strip().splitlines()[:1]
     current_app.logger.warning(
-        "database unavailable on %s %s: %s",
+        "database unavailable on %s %s: %s: %s",
         request.method,
         request.path,
         type(exc.orig).__name__,
+        reason[0] if reason else "",
     )
     if request.environ.get(RETRY_KEY) == "armed":
         request.environ[RETRY_KEY] = "wanted"
