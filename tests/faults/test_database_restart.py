@@ -34,7 +34,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.conftest import CHALLENGE_RE, CSRF_RE, REQUIRE_POSTGRES, ROOT
-from tests.test_https_production import _self_signed
+from tests.security.live import self_signed as _self_signed
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 FLASK = Path(sys.executable).parent / "flask"

@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 from portal.config import format_hash_peppers, parse_hash_peppers
 from tests.conftest import CHALLENGE_RE, CSRF_RE, REQUIRE_POSTGRES, TEST_REDIS_URL
 from tests.livehost import gunicorn
-from tests.test_https_production import _self_signed
+from tests.security.live import self_signed as _self_signed
 
 # Every host gets the same secrets, and so do the customers the test makes in-process.
 SECRET_KEY = "two-hosts-" + "s" * 40
