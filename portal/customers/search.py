@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import false, func, select, union
 
 from portal.customers import validation as v
 from portal.customers.models import Customer, LoginId
@@ -74,18 +74,32 @@ def _as_phone(text: str) -> str | None:
         return None
 
 
-def _conditions(query: str) -> list:
-    conditions = []
+def _matching_ids(query: str):
+    """The ids of the customers ``query`` finds, as a UNION of one select per reading of it.
+
+    An OR across login_ids and customers cannot use either table's index (the planner reads
+    both whole); each branch of the UNION uses its own: the login-ID prefix
+    (ix_login_ids_login_id_pattern), the phone number, the name's trigrams.
+    """
+    branches = []
     login = query.lower()
     if _LOGIN_PREFIX_RE.fullmatch(login):
-        conditions.append(LoginId.login_id.like(_escape_like(login) + "%", escape=_LIKE_ESCAPE))
+        branches.append(
+            select(Customer.id)
+            .join(Customer.login)
+            .where(LoginId.login_id.like(_escape_like(login) + "%", escape=_LIKE_ESCAPE))
+        )
     phone = _as_phone(query)
     if phone is not None:
-        conditions.append(Customer.phone == phone)
-    conditions.append(
-        func.lower(Customer.name).like("%" + _escape_like(query.lower()) + "%", escape=_LIKE_ESCAPE)
+        branches.append(select(Customer.id).where(Customer.phone == phone))
+    branches.append(
+        select(Customer.id).where(
+            func.lower(Customer.name).like(
+                "%" + _escape_like(query.lower()) + "%", escape=_LIKE_ESCAPE
+            )
+        )
     )
-    return conditions
+    return union(*branches)
 
 
 def search_customers(raw_query: str | None, *, page: int = 1, per_page: int = PER_PAGE) -> Page:
@@ -95,7 +109,7 @@ def search_customers(raw_query: str | None, *, page: int = 1, per_page: int = PE
     stmt = (
         select(Customer)
         .join(Customer.login)
-        .where(or_(*_conditions(query)) if query else false())
+        .where(Customer.id.in_(_matching_ids(query)) if query else false())
         .order_by(Customer.id.desc())
     )
     found = paginate(stmt, page=page, per_page=per_page)

@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy import func, literal, select, union_all
 
+from portal import pagecache
 from portal.dbtypes import kst_today, utcnow
 from portal.extensions import db
 from portal.pagination import Page as PagerPage
@@ -158,14 +159,19 @@ def parse_page(raw: str | None) -> int:
     return int(raw)
 
 
+def _published_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Notice).where(published())) or 0
+
+
 def notices_page(page: int) -> Page:
     """One page of the board: pinned notices first, then newest first.
 
     :raises PageNotFound: ``page`` is past the last page (page 1 always exists).
     """
     today = kst_today()
-    # count(*), not count(id): the index on published_at alone answers it (index-only scan).
-    total = db.session.scalar(select(func.count()).select_from(Notice).where(published())) or 0
+    # Counted once per content version and worker (a new or scheduled notice bumps it), not
+    # per request: counting reads every published notice.
+    total = pagecache.remembered("published_notices", _published_count)
     pages = max(1, -(-total // NOTICES_PER_PAGE))
     if page < 1 or page > pages:
         raise PageNotFound(str(page))

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bench import common, dataset
-from bench.explain import node_summary, seq_scans
+from bench.explain import allowed_reason, node_summary, seq_scans
 
 SIZES = {"customers": 100_000, "security_events": 1_000_000, "content_version": 1}
 
@@ -95,6 +95,13 @@ def _result(statuses: dict, **errors) -> dict:
         "statuses": {str(k): v for k, v in statuses.items()},
         "errors": {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0, **errors},
     }
+
+
+def test_only_the_listed_statements_may_scan():
+    count = "SELECT count(*) AS count_1 FROM notices\n  WHERE notices.published_at <= %(p)s"
+    assert "content version" in allowed_reason(count)
+    assert allowed_reason("SELECT notices.id FROM notices WHERE notices.published_at <= 1") is None
+    assert allowed_reason("SELECT count(*) AS count_1 FROM customers") is None
 
 
 def test_a_clean_run_is_accepted():
