@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, make_response, redirect, render_template, request
 from flask_babel import get_locale
-from sqlalchemy import text
+from sqlalchemy import literal, select
 
 from portal import pagecache
 from portal.extensions import db, limiter
@@ -46,7 +46,8 @@ def healthz():
     # full one. Monitoring alerts on the "degraded" body.
     headers = {"Content-Type": "text/plain; charset=utf-8"}
     try:
-        db.session.execute(text("SELECT 1"))
+        # A Core SELECT, not text(): portal.database runs it without BEGIN/COMMIT.
+        db.session.execute(select(literal(1)))
     except Exception:
         db.session.rollback()
         return "database unavailable", 503, headers
