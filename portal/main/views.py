@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from sqlalchemy import literal, select
 
 from portal import pagecache
+from portal.errors import ask_for_retry, database_unreachable
 from portal.extensions import db, limiter
 from portal.main import bp
 from portal.policy.markdown import render_markdown
@@ -48,8 +49,10 @@ def healthz():
     try:
         # A Core SELECT, not text(): portal.database runs it without BEGIN/COMMIT.
         db.session.execute(select(literal(1)))
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
+        if database_unreachable(exc):
+            ask_for_retry()  # a connection found dead after a restart: ask once more
         return "database unavailable", 503, headers
     if not limiter.storage.check():
         return "degraded: rate-limit storage unavailable (limits per worker)", 200, headers
