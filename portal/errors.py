@@ -85,7 +85,12 @@ def register(app: Flask) -> None:
             return storage_full(exc.original_exception)
         if code >= 500:
             current_app.logger.error("HTTP %s on %s", code, request.path)
-        response_body, status = render_error(code)
+            # A 500 may come from a failed commit: the page must render whatever the session
+            # holds (render_without_database if even that fails).
+            _rollback_quietly()
+            response_body, status = _render_or_bare(code)
+        else:
+            response_body, status = render_error(code)
         response = current_app.make_response((response_body, code if code in TITLES else status))
         if code == 429:
             retry = getattr(exc, "retry_after", None) or _retry_after_from(exc)
@@ -134,30 +139,48 @@ def database_unavailable(exc: DBAPIError):
         type(exc.orig).__name__,
         reason[0] if reason else "",
     )
+    ask_for_retry()
+    _rollback_quietly()
+    _forget_database_state()
+    body, code = _render_or_bare(503)
+    response = current_app.make_response((body, code))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def ask_for_retry() -> None:
+    """A GET or HEAD met a lost connection: serve it once more (portal.database)."""
     if request.environ.get(RETRY_KEY) == "armed":
         request.environ[RETRY_KEY] = "wanted"
-    _rollback_quietly()
+
+
+def _forget_database_state() -> None:
     # The page must not reach for the database: no signed-in menu (the customer cannot be
     # loaded, and a loaded one is expired by the rollback; Flask-Login keeps the user in
     # g._login_user), and no policy banner (base.html asks for it through g.policy_banner).
     g._login_user = current_app.login_manager.anonymous_user()
     g.policy_banner = None
+
+
+def _render_or_bare(code: int):
     try:
-        body, code = render_error(503)
+        return render_error(code)
     except Exception:
-        # The layout still needed the database (the policy banner's cache ran out).
+        # The layout still needed the database: without it, then the bare page.
+        _rollback_quietly()
+        _forget_database_state()
+    try:
+        return render_error(code)
+    except Exception:
         _rollback_quietly()
         body = render_template(
             "errors/bare.html",
-            code=503,
-            title=TITLES[503],
-            message=MESSAGES[503],
+            code=code,
+            title=TITLES[code],
+            message=MESSAGES[code],
             reference=g.get("request_id", "-"),
         )
-        code = 503
-    response = current_app.make_response((body, code))
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+        return body, code
 
 
 def _is_disk_full(exc: BaseException | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -61,6 +62,12 @@ def _is_private_response() -> bool:
     try:
         return bool(current_user and current_user.is_authenticated)
     except Exception:
+        # The session could not be looked up (the database went away mid-request): leave
+        # the session clean for the request's end, and treat the page as private.
+        from portal.extensions import db
+
+        with contextlib.suppress(Exception):
+            db.session.rollback()
         return True
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import abort, make_response, redirect, render_template, request
 from flask_babel import get_locale
-from sqlalchemy import text
+from sqlalchemy import literal, select
 
 from portal import pagecache
+from portal.errors import ask_for_retry, database_unreachable
 from portal.extensions import db, limiter
 from portal.main import bp
 from portal.policy.markdown import render_markdown
@@ -46,9 +47,12 @@ def healthz():
     # full one. Monitoring alerts on the "degraded" body.
     headers = {"Content-Type": "text/plain; charset=utf-8"}
     try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
+        # A Core SELECT, not text(): portal.database runs it without BEGIN/COMMIT.
+        db.session.execute(select(literal(1)))
+    except Exception as exc:
         db.session.rollback()
+        if database_unreachable(exc):
+            ask_for_retry()  # a connection found dead after a restart: ask once more
         return "database unavailable", 503, headers
     if not limiter.storage.check():
         return "degraded: rate-limit storage unavailable (limits per worker)", 200, headers

@@ -154,7 +154,7 @@ def test_signed_in_read_sends_only_its_statements(wire, client, auth, customer):
     assert checkouts == 1
 
 
-@pytest.mark.parametrize("url", ["/", "/notices", "/privacy", "/login"])
+@pytest.mark.parametrize("url", ["/", "/notices", "/privacy", "/login", "/healthz"])
 def test_public_page_cold_and_warm_sends_no_transaction_command(wire, app, client, url):
     from portal import pagecache
 
@@ -233,21 +233,34 @@ def test_failed_request_rolls_its_writes_back(wire, app, db, client, customer):
 # --- a dead pooled connection --------------------------------------------------------
 
 
-def _terminate_app_connections(url: str) -> int:
-    """What a database restart does to the pool: every other server process of this
-    database ends (the clients find out at their next statement)."""
-    killer = create_engine(url)
-    try:
-        with killer.connect() as conn:
-            ended = conn.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar()
-    finally:
-        killer.dispose()
-    return ended or 0
+@pytest.fixture
+def kill_app_connections(postgresql, app, db, database_url):
+    """What a database restart does to the pool: the server processes of the app's own
+    connections end (the clients find out at their next statement). Only those: other
+    sessions on the test database are left alone."""
+    backends: set[int] = set()
+
+    def remember(dbapi_connection, _record) -> None:
+        backends.add(dbapi_connection.info.backend_pid)
+
+    db.session.remove()
+    db.engine.dispose()
+    event.listen(db.engine, "connect", remember)
+
+    def kill() -> int:
+        killer = create_engine(database_url)
+        try:
+            with killer.connect() as conn:
+                ended = conn.execute(
+                    text("SELECT count(pg_terminate_backend(pid)) FROM unnest(:pids) AS pid"),
+                    {"pids": sorted(backends)},
+                ).scalar()
+        finally:
+            killer.dispose()
+        return ended or 0
+
+    yield kill
+    event.remove(db.engine, "connect", remember)
 
 
 @pytest.fixture
@@ -264,12 +277,12 @@ def attempts(app, db):
 
 
 def test_read_after_connection_loss_is_served_again(
-    postgresql, app, db, client, auth, customer, database_url, attempts
+    kill_app_connections, app, db, client, auth, customer, attempts
 ):
     auth.login(customer)
     assert client.get("/account").status_code == 200
     db.session.remove()
-    assert _terminate_app_connections(database_url) >= 1
+    assert kill_app_connections() >= 1
     response = client.get("/account")
     # The stale connection failed its first statement (no ping found it first), the pool
     # was invalidated, and the page was served again on a new connection.
@@ -281,12 +294,12 @@ def test_read_after_connection_loss_is_served_again(
 
 
 def test_write_after_connection_loss_answers_503_and_keeps_nothing_half_done(
-    postgresql, app, db, client, auth, customer, database_url, attempts
+    kill_app_connections, app, db, client, auth, customer, attempts
 ):
     auth.login(customer)
     html = client.get("/account").get_data(as_text=True)
     db.session.remove()
-    assert _terminate_app_connections(database_url) >= 1
+    assert kill_app_connections() >= 1
     response = client.post("/logout", data={"csrf_token": csrf_from(html)})
     body = response.get_data(as_text=True)
     assert response.status_code == 503
@@ -299,9 +312,7 @@ def test_write_after_connection_loss_answers_503_and_keeps_nothing_half_done(
     assert client.get("/account").status_code == 200
 
 
-def test_commit_after_connection_loss_answers_503(
-    postgresql, app, db, client, customer, database_url
-):
+def test_commit_after_connection_loss_answers_503(kill_app_connections, app, db, client, customer):
     from portal.extensions import csrf
 
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
@@ -310,7 +321,7 @@ def test_commit_after_connection_loss_answers_503(
         db.session.execute(
             text("UPDATE customers SET username = 'lost' WHERE id = :id"), {"id": customer.id}
         )
-        _terminate_app_connections(database_url)
+        kill_app_connections()
         return "ok"  # the request's COMMIT meets the dead connection
 
     app.add_url_rule(
