@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, insert, text
 
+from portal import pagecache
 from portal.dbtypes import utcnow
 from portal.policy import notices
 from portal.policy.models import Notice
@@ -105,7 +106,15 @@ def _nodes(plan: dict):
 def test_board_page_reads_the_page_not_the_table(app, db, board, database, page):
     if database[0] != "postgresql":
         pytest.skip("the planner's account is PostgreSQL's")
-    count_plan, page_plan = _plans(db, lambda: notices.notices_page(page))
+    # A cold worker: the page count is remembered per content version (pagecache), so the
+    # first call sends it; the content version's own read touches no notice.
+    pagecache.forget(app)
+    plans = [
+        plan
+        for plan in _plans(db, lambda: notices.notices_page(page))
+        if any(n.get("Relation Name") == "notices" for n in _nodes(plan))
+    ]
+    count_plan, page_plan = plans
     on_notices = [n for n in _nodes(page_plan) if n.get("Relation Name") == "notices"]
     assert on_notices
     assert not [n for n in on_notices if n["Node Type"] == "Seq Scan"], [
