@@ -142,6 +142,10 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
     PORTAL_LANGUAGES = ("ko", "en")
 
+    # Stated, not left to the default: Flask-Limiter's shared extension object takes an
+    # unset value from the last app it served, so one app built with limits off (a test)
+    # would switch them off for every app made after it in the same process.
+    RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_LOGIN = "10 per minute"
