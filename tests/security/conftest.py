@@ -24,12 +24,30 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.security)
 
 
+class StaffPool:
+    """``pool[role]`` is a staff member of that role no test has used yet.
+
+    A staff member's TOTP step is single use, so the same one signing in twice within 30
+    seconds (two tests in a row) is refused the second time; each test takes its own.
+    """
+
+    def __init__(self, server: LiveServer, first: dict[str, dict]) -> None:
+        self.server = server
+        self._pool: dict[str, list[dict]] = {role: [member] for role, member in first.items()}
+
+    def __getitem__(self, role: str) -> dict:
+        if not self._pool.get(role):
+            for name, member in self.server.seed(0)["staff"].items():
+                self._pool.setdefault(name, []).append(member)
+        return self._pool[role].pop()
+
+
 class Accounts:
     """Fresh accounts on demand; a new batch is seeded when the pool runs dry."""
 
     def __init__(self, server: LiveServer, first: dict) -> None:
         self.server = server
-        self.staff: dict[str, dict] = first["staff"]
+        self.staff = StaffPool(server, first["staff"])
         self._card: list[dict] = first["card"]
         self._otp: list[dict] = first["otp"]
 
