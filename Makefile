@@ -41,12 +41,14 @@ test: install
 	$(BIN)/python -m pytest
 
 # 50 clients through the real forms against gunicorn (4 workers) for LOAD_SECONDS on SQLite,
-# and on PostgreSQL when LOAD_DATABASE_URL names an EMPTY database (see bench/load.py).
+# then on PostgreSQL: the local server's database portal_load (recreated), or the EMPTY
+# database LOAD_DATABASE_URL names (see bench/load.py). Rate limits in LOAD_REDIS_URL.
 LOAD_SECONDS ?= 300
+LOAD_DATABASE_URL ?= postgresql
+LOAD_REDIS_URL ?= redis://127.0.0.1:6379/1
 load: install
 	$(BIN)/python bench/load.py --seconds $(LOAD_SECONDS) --database sqlite \
-		$(if $(LOAD_DATABASE_URL),--database $(LOAD_DATABASE_URL)) \
-		$(if $(LOAD_REDIS_URL),--redis $(LOAD_REDIS_URL))
+		--database $(LOAD_DATABASE_URL) --redis $(LOAD_REDIS_URL)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -649,7 +649,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database",
         action="append",
-        help="sqlite (default) or an empty PostgreSQL database's URL; may be repeated",
+        help="sqlite (default), postgresql (the database portal_load on the local server,"
+        " recreated) or an empty PostgreSQL database's URL; may be repeated",
     )
     parser.add_argument("--redis", help="rate-limit storage (redis://…); default memory://")
     parser.add_argument("--bcrypt-rounds", type=int, default=4)
@@ -666,6 +667,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seconds must be above 0 and at most 3600")
     failed = False
     for database in args.database or ["sqlite"]:
+        if database == "postgresql":
+            # A database of the load's own on the local server, made empty for this run.
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+            from bench import common
+
+            database = common.DEFAULT_PG.rsplit("/", 1)[0] + "/portal_load"
+            common.recreate_database(database)
         summary = run(
             database=database,
             seconds=args.seconds,
