@@ -14,6 +14,7 @@ from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from portal.config import LEGACY_PEPPER_ID
+from portal.extensions import db
 
 # No inline script or style anywhere (templates use static files), so the policy needs no
 # 'unsafe-inline'. Inline SVG (OTP QR codes) is markup, not script, and is allowed.
@@ -64,8 +65,6 @@ def _is_private_response() -> bool:
     except Exception:
         # The session could not be looked up (the database went away mid-request): leave
         # the session clean for the request's end, and treat the page as private.
-        from portal.extensions import db
-
         with contextlib.suppress(Exception):
             db.session.rollback()
         return True
