@@ -3,11 +3,14 @@ and the longest input of each form field."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from flask import Flask, current_app, g, request
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from portal.account import corrections, inquiries
 from portal.audit.devices import device_label
@@ -123,6 +126,33 @@ def _translations():
     return translations
 
 
+def _bound_gettext(translations) -> Callable[..., str]:
+    """``_()`` bound to one catalogue, put in each rendering's context by ``inject_globals``.
+
+    Jinja's i18n ``_`` looks the catalogue up on every call (through Flask-Babel: the
+    context, the domain, the locale); a page makes 15–90 calls. Resolved once per rendering
+    instead, a call is one dictionary lookup. Same contract as Jinja's new-style gettext:
+    autoescaped, and always %-formatted with the keyword arguments. Kept on the catalogue, so
+    it is made once per language and process.
+    """
+    bound = getattr(translations, "_portal_jinja_gettext", None)
+    if bound is not None:
+        return bound
+    ugettext = translations.ugettext
+
+    @pass_context
+    def gettext(context, message: str, /, **variables) -> str:
+        text = ugettext(message)
+        if context.eval_ctx.autoescape:
+            # The catalogue's own text (msgids and msgstrs are ours); %-formatting a Markup
+            # escapes each value put into it.
+            text = Markup(text)  # noqa: S704
+        return text % variables
+
+    translations._portal_jinja_gettext = gettext
+    return gettext
+
+
 def register(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
@@ -147,7 +177,11 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals() -> dict:
+        # Under force_locale (mail in Korean) this is the forced language's catalogue.
+        gettext = _bound_gettext(get_translations())
         return {
+            "_": gettext,
+            "gettext": gettext,
             "current_locale": str(get_locale() or "ko"),
             "request_id": g.get("request_id", ""),
             "current_path": request.full_path.rstrip("?") if request else "/",

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request
-from sqlalchemy import delete, select
+from sqlalchemy import String, bindparam, delete, select
 
 from portal.audit.services import record_event
 from portal.auth.errors import ReauthNeeded
@@ -71,13 +71,18 @@ def _expired(row: UserSession, now: datetime) -> str | None:
     return None
 
 
+# Built once: on every signed-in request, composing the statement cost more than running it.
+# The customer comes in the same statement (UserSession.customer is lazy="joined").
+_SESSION_BY_TOKEN = select(UserSession).where(
+    UserSession.token_hash == bindparam("token_hash", type_=String)
+)
+
+
 def load_user_from_session(token: str) -> Customer | None:
     """Flask-Login's user loader: one query for session and customer together."""
     if not token or len(token) > 100:
         return None
-    row = db.session.scalars(
-        select(UserSession).where(UserSession.token_hash == keyed_hash(token))
-    ).first()
+    row = db.session.scalars(_SESSION_BY_TOKEN, {"token_hash": keyed_hash(token)}).first()
     if row is None:
         return None
     now = utcnow()

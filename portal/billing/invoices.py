@@ -6,11 +6,12 @@ today's date in Korea (:func:`invoice_status`), so it cannot go stale.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select, true
+from sqlalchemy import Integer, bindparam, func, select, true
 
 from portal.billing import messages as m
 from portal.billing.errors import InvoiceAlreadyPaid, InvoiceNotFound, PaymentTooLarge
@@ -248,33 +249,12 @@ def billing_page(customer_id: int, *, page: int, per_page: int, summarise) -> Bi
     A one-row derived table of the facts, left-joined to the page of invoices, so there is a
     row even without invoices (the dashboard's trick).
     """
-    facts = select(
-        balance_due_expr(customer_id).label("balance"), *method_exprs(customer_id)
-    ).subquery("facts")
-    paid = _paid_by_invoice()
-    page_of = (
-        select(
-            Invoice.id,
-            Invoice.period,
-            Invoice.issued_on,
-            Invoice.due_on,
-            Invoice.total,
-            func.coalesce(paid.c.paid, 0).label("paid"),
-        )
-        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
-        .where(Invoice.customer_id == customer_id)
-        .order_by(Invoice.due_on.desc(), Invoice.id.desc())
-        .limit(per_page + 1)
-        .offset((max(page, 1) - 1) * per_page)
-        .subquery("page_of")
-    )
-    stmt = (
-        select(facts, page_of)
-        .select_from(facts)
-        .outerjoin(page_of, true())
-        .order_by(page_of.c.due_on.desc(), page_of.c.id.desc())
-    )
-    rows = db.session.execute(stmt).all()
+    params = {
+        "customer_id": customer_id,
+        "limit": per_page + 1,
+        "offset": (max(page, 1) - 1) * per_page,
+    }
+    rows = db.session.execute(_billing_page_statement(), params).all()
     first = rows[0]
     today = kst_today()
     invoices = [
@@ -298,16 +278,53 @@ def billing_page(customer_id: int, *, page: int, per_page: int, summarise) -> Bi
     )
 
 
+@functools.cache
+def _billing_page_statement():
+    # Built once per process: composing it cost more than running it. Bound: the customer,
+    # the page's limit (one more than shown: is there a next page?) and offset.
+    customer_id = bindparam("customer_id", type_=Integer)
+    facts = select(
+        balance_due_expr(customer_id).label("balance"), *method_exprs(customer_id)
+    ).subquery("facts")
+    paid = _paid_by_invoice()
+    page_of = (
+        select(
+            Invoice.id,
+            Invoice.period,
+            Invoice.issued_on,
+            Invoice.due_on,
+            Invoice.total,
+            func.coalesce(paid.c.paid, 0).label("paid"),
+        )
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+        .where(Invoice.customer_id == customer_id)
+        .order_by(Invoice.due_on.desc(), Invoice.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page_of")
+    )
+    stmt = (
+        select(facts, page_of)
+        .select_from(facts)
+        .outerjoin(page_of, true())
+        .order_by(page_of.c.due_on.desc(), page_of.c.id.desc())
+    )
+    return stmt
+
+
+_RECENT_PAYMENTS = (
+    select(Payment, Invoice.period)
+    .join(Invoice, Invoice.id == Payment.invoice_id)
+    .where(Payment.customer_id == bindparam("customer_id", type_=Integer))
+    .order_by(Payment.paid_on.desc(), Payment.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def recent_payments(customer_id: int, *, limit: int = 20) -> list[tuple[Payment, str]]:
     """The newest payments received, with their invoice's period (one statement)."""
-    stmt = (
-        select(Payment, Invoice.period)
-        .join(Invoice, Invoice.id == Payment.invoice_id)
-        .where(Payment.customer_id == customer_id)
-        .order_by(Payment.paid_on.desc(), Payment.id.desc())
-        .limit(limit)
-    )
-    return [(row.Payment, row.period) for row in db.session.execute(stmt)]
+    params = {"customer_id": customer_id, "limit": limit}
+    return [(row.Payment, row.period) for row in db.session.execute(_RECENT_PAYMENTS, params)]
 
 
 def invoice_of(customer_id: int, invoice_id: int) -> Invoice:

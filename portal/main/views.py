@@ -11,7 +11,7 @@ from portal.errors import ask_for_retry, database_unreachable
 from portal.extensions import db, limiter
 from portal.main import bp
 from portal.policy.markdown import render_markdown
-from portal.policy.notices import active_popups, hidden_popup_ids, latest_notices
+from portal.policy.notices import active_popups, hidden_popup_ids, latest_notice_heads
 from portal.security import safe_next_url
 
 
@@ -23,7 +23,7 @@ def home():
         popups = active_popups(hidden)
         return render_template(
             "main/home.html",
-            notices=latest_notices(),
+            notices=latest_notice_heads(),
             popups=popups,
             popup_bodies={notice.id: render_markdown(notice.body_md).html for notice in popups},
         )

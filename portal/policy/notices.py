@@ -11,7 +11,7 @@ account and no server state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, literal, select, union_all
 
@@ -101,15 +101,33 @@ def _is_pinned(today: date):
     return Notice.pinned_until.is_not(None) & (Notice.pinned_until >= today)
 
 
-def latest_notices(*, limit: int = LATEST_NOTICES) -> list[Notice]:
-    """The newest published notices, for the home page and the dashboard."""
+@dataclass(frozen=True)
+class NoticeHead:
+    """What a list of the newest notices shows of each: kept across requests, so no ORM row."""
+
+    id: int
+    title: str
+    published_at: datetime
+
+
+def latest_notice_heads(*, limit: int = LATEST_NOTICES) -> tuple[NoticeHead, ...]:
+    """The newest published notices, for the home page and the dashboard.
+
+    Public content: read once per content version and worker (:mod:`portal.pagecache`; a
+    new notice bumps the version, a scheduled one bumps it when its time comes), so a
+    signed-in page pays no query for it.
+    """
+    return pagecache.remembered(f"latest_notices:{limit}", lambda: _latest_notice_heads(limit))
+
+
+def _latest_notice_heads(limit: int) -> tuple[NoticeHead, ...]:
     stmt = (
-        select(Notice)
+        select(Notice.id, Notice.title, Notice.published_at)
         .where(published())
         .order_by(Notice.published_at.desc(), Notice.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(stmt))
+    return tuple(NoticeHead(*row) for row in db.session.execute(stmt))
 
 
 def notice_by_id(notice_id: int) -> Notice | None:

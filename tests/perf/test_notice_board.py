@@ -133,7 +133,9 @@ def test_home_popups_and_latest_read_few_rows(app, db, board, database):
         pytest.skip("the planner's account is PostgreSQL's")
     db.session.execute(text("UPDATE notices SET popup = true WHERE title IN ('공지3', '공지9')"))
     db.session.commit()
-    for plan in _plans(db, lambda: (notices.latest_notices(), notices.active_popups())):
+    for plan in _plans(
+        db, lambda: (notices._latest_notice_heads(notices.LATEST_NOTICES), notices.active_popups())
+    ):
         on_notices = [n for n in _nodes(plan) if n.get("Relation Name") == "notices"]
         assert not [n for n in on_notices if n["Node Type"] == "Seq Scan"], plan
         assert sum(n["Actual Rows"] for n in on_notices) <= 20, plan

@@ -106,7 +106,7 @@ def test_future_announcement_counts_from_its_own_date(db, frozen):
     notice = db.session.scalars(select(Notice)).one()
     # Scheduled: not on the board before its announcement day.
     assert notices.notice_by_id(notice.id) is None
-    assert notices.latest_notices() == []
+    assert notices.latest_notice_heads() == ()
     assert version.announced_on == later
 
 
