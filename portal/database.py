@@ -178,12 +178,18 @@ KEEP_AFTER_ROLLBACK = "keep_after_rollback"
 
 
 def _end_request_transaction(response: Response) -> Response:
+    if not db.session.registry.has():
+        return response  # the request never touched the database (a page from memory)
+    session = db.session()
     if response.status_code < 400:
-        db.session.commit()
+        # A request whose session never began a transaction and holds nothing pending has
+        # nothing to commit: skip the empty commit (and its hooks) on pages from memory.
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            session.commit()
         return response
-    db.session.rollback()
-    if db.session().info.pop(KEEP_AFTER_ROLLBACK, False):
-        db.session.commit()
+    session.rollback()
+    if session.info.pop(KEEP_AFTER_ROLLBACK, False):
+        session.commit()
     return response
 
 

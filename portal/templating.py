@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from flask import Flask, current_app, g, request
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
@@ -153,6 +161,48 @@ def _bound_gettext(translations) -> Callable[..., str]:
     return gettext
 
 
+def fragment(name: str, **variables) -> Markup:
+    """A part of every page (the menu, the footer) rendered once per language and
+    ``variables``, then kept for the process's life.
+
+    The template may depend on nothing else: no request, no user, no CSRF token, no data
+    that changes (a fragment that needs one of those is not a fragment). Its output is
+    Jinja's own autoescaped rendering, hence the Markup. With templates reloading (the
+    development server) nothing is kept, so an edited template shows at once.
+    """
+    app = current_app._get_current_object()
+    key = (name, str(get_locale() or "ko"), *sorted(variables.items()))
+    cache = app.extensions.setdefault("portal_fragments", {})
+    html = cache.get(key)
+    if html is None:
+        html = Markup(render_template(name, **variables))  # noqa: S704 - autoescaped output
+        if not app.jinja_env.auto_reload:
+            cache[key] = html
+    return html
+
+
+def template_url_for(endpoint: str, **values) -> str:
+    """``url_for`` for templates, kept per process for the URLs that never change: an
+    endpoint without arguments, and static files.
+
+    A page builds 20–40 URLs and werkzeug builds each from its rule (~15 µs); most are the
+    same menu and form targets on every page. The key includes the script root, so a portal
+    mounted under a prefix gets its own. URLs with other arguments (ids, pages, next=) are
+    built every time, and so is everything outside a request (mail, error pages without a
+    URL adapter).
+    """
+    if not has_request_context() or not (
+        not values or (endpoint == "static" and values.keys() == {"filename"})
+    ):
+        return url_for(endpoint, **values)
+    key = (endpoint, request.script_root, values.get("filename"))
+    cache = current_app.extensions.setdefault("portal_urls", {})
+    url = cache.get(key)
+    if url is None:
+        url = cache[key] = url_for(endpoint, **values)
+    return url
+
+
 def register(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
@@ -174,6 +224,8 @@ def register(app: Flask) -> None:
     app.add_template_global(LIMITS, "limits")
     app.add_template_global(idle_timer, "idle_timer")
     app.add_template_global(country_name, "country_name")
+    app.add_template_global(fragment, "fragment")
+    app.add_template_global(template_url_for, "url_for")
 
     @app.context_processor
     def inject_globals() -> dict:
