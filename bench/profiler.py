@@ -40,14 +40,20 @@ def _timed(client, page: str, requests: int) -> float:
 
 
 def profile_pages(
-    pages: list[str], requests: int, sort: str, top: int, customer: dict | None
+    pages: list[str],
+    requests: int,
+    sort: str,
+    top: int,
+    customer: dict | None,
+    callees: str | None = None,
 ) -> None:
     from bench.inprocess import IsolatedClient, _sign_in
     from portal import create_app
 
     app = create_app("production")
     app.test_client_class = IsolatedClient
-    client = app.test_client()
+    # Anonymous: no cookie jar, as wrk loads the public pages (every request a first visit).
+    client = app.test_client(use_cookies=customer is not None)
     client.environ_base["wsgi.url_scheme"] = "https"
     client.environ_base["HTTP_HOST"] = "localhost"
     client.environ_base["HTTP_REFERER"] = "https://localhost/login"  # CSRF's referrer check
@@ -68,6 +74,8 @@ def profile_pages(
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats(sort).print_stats(*(FILTER or []), top)
         print(f"\n### {page}: {plain:.2f} ms per request without the profiler\n")
+        if callees:
+            stats.print_callees(callees)
         print(out.getvalue())
 
 
@@ -80,6 +88,9 @@ def main() -> None:
     parser.add_argument("--sort", choices=["tottime", "cumulative"], default="tottime")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--anonymous", action="store_true", help="do not sign in")
+    parser.add_argument(
+        "--callees", metavar="FUNCTION", help="also print what FUNCTION (a name) spends on"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         instance = Path(tmp)
@@ -98,7 +109,7 @@ def main() -> None:
         log = os.open(instance / "portal.log", os.O_WRONLY | os.O_CREAT)
         os.dup2(log, 2)
         customer = None if args.anonymous else demo["customers"][0]
-        profile_pages(args.pages, args.requests, args.sort, args.top, customer)
+        profile_pages(args.pages, args.requests, args.sort, args.top, customer, args.callees)
 
 
 if __name__ == "__main__":

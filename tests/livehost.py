@@ -1,8 +1,6 @@
-"""Start a real gunicorn on a database and settings of the test's choosing (the restore
-drill's restored copy, the two hosts of tests/multihost), and wait until it answers.
-
-tests/concurrency/conftest.py's ``live_server`` serves the test database itself; this is the
-same, for any URL and any environment, HTTP or HTTPS.
+"""Start a real gunicorn on a database and settings of the test's choosing, and wait until
+it answers: the race tests' server on the test database (tests/concurrency), the fault
+tests' (tests/faults), the restore drill's restored copy, the two hosts of tests/multihost.
 """
 
 from __future__ import annotations
@@ -31,66 +29,97 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _answers(port: int, context: ssl.SSLContext | None) -> bool:
-    if context is None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    else:
-        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
-    try:
-        conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
+class Gunicorn:
+    """A started gunicorn: ``port``, ``proc`` (the master), ``log_path``; ``get``, ``log``,
+    ``stop``. Every test that serves the portal for real starts it through here.
+
+    ``env`` is added to this process's environment. ``tls``: (certificate, key) to serve
+    HTTPS. ``warm``: seconds to wait after the first answer, so every worker has imported
+    the app before a burst meets it.
+    """
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        *,
+        target: str = "tests.concurrency.server:app",
+        workers: int = 2,
+        worker_class: str = "gthread",
+        threads: int = 4,
+        timeout: int = 120,
+        tls: tuple[Path, Path] | None = None,
+        warm: float = 0.0,
+    ) -> None:
+        if not GUNICORN.exists():
+            pytest.fail("gunicorn is not installed in the environment")
+        self.port = free_port()
+        self.log_path = log
+        args = [
+            str(GUNICORN), "--workers", str(workers), "--worker-class", worker_class,
+            "--bind", f"127.0.0.1:{self.port}", "--timeout", str(timeout),
+        ]  # fmt: skip
+        if worker_class == "gthread":
+            args += ["--threads", str(threads)]
+        self.context = None
+        if tls is not None:
+            args += ["--certfile", str(tls[0]), "--keyfile", str(tls[1])]
+            self.context = ssl.create_default_context(cafile=str(tls[0]))
+            self.context.check_hostname = False
+        self._out = log.open("wb")
+        self.proc = subprocess.Popen(
+            [*args, target], cwd=ROOT, env={**os.environ, **env}, stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while self.get("/healthz")[0] != 200:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail("gunicorn did not start: " + self.log()[-3000:])
+            time.sleep(0.2)
+        time.sleep(warm)
+
+    def get(self, path: str) -> tuple[int, str]:
+        """(status, body) of a GET, or (0, "") when nothing answers."""
+        if self.context is None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        else:
+            conn = http.client.HTTPSConnection(
+                "127.0.0.1", self.port, timeout=30, context=self.context
+            )
+        try:
+            conn.request("GET", path, headers={"Host": "127.0.0.1"})
+            response = conn.getresponse()
+            return response.status, response.read().decode("utf-8", "replace")
+        except OSError:
+            return 0, ""
+        finally:
+            conn.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM, then SIGKILL after 30 s); print the log if it holds a traceback."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if not self._out.closed:
+            self._out.close()
+            text = self.log()
+            if "Traceback" in text:
+                print(text)
 
 
 @contextlib.contextmanager
-def gunicorn(
-    env: dict[str, str],
-    log: Path,
-    *,
-    target: str = "tests.concurrency.server:app",
-    workers: int = 2,
-    threads: int = 4,
-    tls: tuple[Path, Path] | None = None,
-) -> Iterator[int]:
-    """Serve ``target`` with ``env`` added to this process's environment; yields the port.
-
-    ``tls``: (certificate, key) to serve HTTPS. The log is printed when a traceback is in it.
-    """
-    if not GUNICORN.exists():
-        pytest.fail("gunicorn is not installed in the environment")
-    port = free_port()
-    args = [
-        str(GUNICORN),
-        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-        "--bind", f"127.0.0.1:{port}", "--timeout", "120",
-    ]  # fmt: skip
-    context = None
-    if tls is not None:
-        args += ["--certfile", str(tls[0]), "--keyfile", str(tls[1])]
-        context = ssl.create_default_context(cafile=str(tls[0]))
-        context.check_hostname = False
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*args, target], cwd=ROOT, env={**os.environ, **env}, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 90
-            while not _answers(port, context):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("gunicorn did not start: " + log.read_text()[-3000:])
-                time.sleep(0.2)
-            yield port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-    text = log.read_text(errors="replace")
-    if "Traceback" in text:
-        print(text)
+def gunicorn(env: dict[str, str], log: Path, **options) -> Iterator[int]:
+    """:class:`Gunicorn` for the length of a ``with``; yields the port."""
+    server = Gunicorn(env, log, **options)
+    try:
+        yield server.port
+    finally:
+        server.stop()

@@ -63,12 +63,11 @@ def test_template_gettext_escapes_values_and_follows_the_rendering_language(app)
     from flask_babel import force_locale
 
     source = '{{ _("%(name)s님, 안녕하세요.", name=who) }}|{{ _("로그인") }}'
-    with app.test_request_context("/"):
-        with force_locale("en"):
-            english = render_template_string(source, who="<b>김</b>")
-            with force_locale("ko"):
-                korean = render_template_string(source, who="<b>김</b>")
-            again = render_template_string(source, who="x")
+    with app.test_request_context("/"), force_locale("en"):
+        english = render_template_string(source, who="<b>김</b>")
+        with force_locale("ko"):
+            korean = render_template_string(source, who="<b>김</b>")
+        again = render_template_string(source, who="x")
     assert english == "Hello, &lt;b&gt;김&lt;/b&gt;.|Sign in"
     assert korean == "&lt;b&gt;김&lt;/b&gt;님, 안녕하세요.|로그인"
     assert again.endswith("|Sign in")

@@ -11,13 +11,8 @@ per-account counters decide: a per-account bug cannot hide behind the per-IP lim
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -25,17 +20,11 @@ from urllib.parse import urlencode
 import pytest
 
 from portal.config import format_hash_peppers
-from tests.conftest import CHALLENGE_RE, CSRF_RE, ROOT
+from tests.conftest import CHALLENGE_RE, CSRF_RE
+from tests.livehost import gunicorn
 
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 COOKIE_RE = re.compile(r"^\s*([^=;\s]+)=([^;]*)")
 BOUNDARY = "race-test-boundary-7f3a"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -184,14 +173,9 @@ class Browser:
         return replies  # type: ignore[return-value]
 
 
-@pytest.fixture
-def live_server(app, config, tmp_path):
-    """gunicorn serving the test database with the test's own secrets."""
-    if not GUNICORN.exists():
-        pytest.fail("gunicorn is not installed in the environment")
-    port = _free_port()
-    env = {
-        **os.environ,
+def server_env(config, tmp_path: Path) -> dict[str, str]:
+    """The environment of a gunicorn serving the test database with the test's secrets."""
+    return {
         "DATABASE_URL": config.SQLALCHEMY_DATABASE_URI,
         "SECRET_KEY": config.SECRET_KEY,
         "PORTAL_DATA_KEYS": ",".join(config.PORTAL_DATA_KEYS),
@@ -199,57 +183,16 @@ def live_server(app, config, tmp_path):
         "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
         "BCRYPT_ROUNDS": str(config.BCRYPT_ROUNDS),
     }
-    log = (tmp_path / "gunicorn.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            GUNICORN,
-            "--workers",
-            "4",
-            "--threads",
-            "8",
-            "--worker-class",
-            "gthread",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "tests.concurrency.server:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail((tmp_path / "gunicorn.log").read_text())
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            try:
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            finally:
-                conn.close()
-            if time.monotonic() > deadline:
-                pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
-            time.sleep(0.2)
-        # Every worker up (each imports the app): warm them so the burst meets them ready.
-        time.sleep(1.0)
+
+
+@pytest.fixture
+def live_server(app, config, tmp_path):
+    """gunicorn (4 workers × 8 threads) serving the test database with the test's secrets;
+    every worker up and warm before the test's burst."""
+    with gunicorn(
+        server_env(config, tmp_path), tmp_path / "gunicorn.log", workers=4, threads=8, warm=1.0
+    ) as port:
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        errors = (tmp_path / "gunicorn.log").read_text(errors="replace")
-        if "Traceback" in errors:
-            print(errors)
 
 
 @pytest.fixture

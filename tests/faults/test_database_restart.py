@@ -18,7 +18,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -34,9 +33,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.conftest import CHALLENGE_RE, CSRF_RE, REQUIRE_POSTGRES, ROOT
+from tests.livehost import Gunicorn, free_port
 from tests.security.live import self_signed as _self_signed
 
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 FLASK = Path(sys.executable).parent / "flask"
 COOKIE_RE = re.compile(r"__Host-portal_session=([^;]+)")
 TITLE_KO = "서비스를 잠시 이용할 수 없습니다"
@@ -54,18 +53,12 @@ def _server_binaries() -> Path | None:
     return Path(found).parent if found and shutil.which("pg_ctl") else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Instance:
     """A PostgreSQL cluster of our own: initdb, pg_ctl start and stop."""
 
     def __init__(self, binaries: Path) -> None:
         self.binaries = binaries
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="portal-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
@@ -205,34 +198,19 @@ def portal(instance, tmp_path):
     )  # fmt: skip
     codes = json.loads(created.stdout)["security_card"]["codes"]
     cert, key = _self_signed(tmp_path)
-    port = _free_port()
-    log = (tmp_path / "gunicorn.log").open("wb")
-    proc = subprocess.Popen(
-        [GUNICORN, "--certfile", str(cert), "--keyfile", str(key), "-w", "3",
-         "-b", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    context = ssl.create_default_context(cafile=str(cert))
-    context.check_hostname = False
+    server = Gunicorn(
+        env,
+        tmp_path / "gunicorn.log",
+        target="wsgi:app",
+        workers=3,
+        worker_class="sync",
+        timeout=60,
+        tls=(cert, key),
+    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if Browser(port, context).request("GET", "/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
-            time.sleep(0.2)
-        yield proc, port, context, codes
+        yield server.proc, server.port, server.context, codes
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 def _workers(master: int) -> set[int]:

@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 
 from portal.audit.models import SecurityEvent
 from portal.customers.models import Customer
-from tests.concurrency.conftest import Browser, _free_port
+from tests.concurrency.conftest import Browser
 from tests.faults._live import Gunicorn
+from tests.livehost import free_port
 
 REDIS_SERVER = shutil.which("redis-server")
 DEGRADED = "degraded: rate-limit storage unavailable (limits per worker)"
@@ -87,7 +88,7 @@ def _wrong_password(browser: Browser, login_id: str):
 def test_redis_down_degrades_the_limits_and_keeps_sign_in_safe(
     config, customer, make_customer, db, tmp_path
 ):
-    redis = OwnRedis(_free_port())
+    redis = OwnRedis(free_port())
     server = Gunicorn(
         config,
         tmp_path,

@@ -17,7 +17,6 @@ import json
 import os
 import random
 import re
-import socket
 import ssl
 import subprocess
 import sys
@@ -34,19 +33,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.livehost import GUNICORN, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 FLASK = Path(sys.executable).parent / "flask"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 CHALLENGE_RE = re.compile(r'id="card-challenge" data-first-index="(\d+)" data-last-index="(\d+)"')
 SESSION_COOKIE = "__Host-portal_session"
 STAFF_COOKIE = "__Host-portal_staff"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
