@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request
-from sqlalchemy import String, bindparam, delete, select
+from sqlalchemy import Integer, String, bindparam, delete, select
 
 from portal.audit.services import record_event
 from portal.auth.errors import ReauthNeeded
@@ -119,14 +119,17 @@ def end_other_sessions(customer: Customer, keep: UserSession | None) -> int:
     return result.rowcount or 0
 
 
+_SESSIONS_OF = (
+    select(UserSession)
+    .where(UserSession.customer_id == bindparam("customer_id", type_=Integer))
+    .order_by(UserSession.last_seen_at.desc())
+    .limit(50)
+)
+
+
 def sessions_of(customer_id: int) -> list[UserSession]:
-    stmt = (
-        select(UserSession)
-        .where(UserSession.customer_id == customer_id)
-        .order_by(UserSession.last_seen_at.desc())
-        .limit(50)
-    )
-    return list(db.session.scalars(stmt))
+    """The customer's sessions, the most recently active first (at most 50)."""
+    return list(db.session.scalars(_SESSIONS_OF, {"customer_id": customer_id}))
 
 
 def ensure_recent_password(row: UserSession | None, *, now: datetime | None = None) -> None:
