@@ -8,7 +8,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 
 .PHONY: install run test load lint translations-extract translations-compile clean \
-	bench bench-dataset bench-scale bench-explain bench-purge
+	bench bench-dataset bench-scale bench-explain bench-purge bench-profile
 
 install: $(STAMP) translations-compile
 
@@ -70,6 +70,10 @@ bench-explain: install
 
 bench-purge: install
 	$(BIN)/python bench/purge.py $(BENCH_ARGS)
+
+# Where one page's time goes, in process: make bench-profile BENCH_ARGS="/account".
+bench-profile: install
+	$(BIN)/python bench/profiler.py $(or $(BENCH_ARGS),/account)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

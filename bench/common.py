@@ -206,6 +206,9 @@ def serve(
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            # gunicorn 27 opens a control socket at one path per user: servers started side
+            # by side would take it from each other, and nothing here uses it.
+            "--no-control-socket",
             *extra,
             app,
         ],

@@ -190,6 +190,7 @@ class Server:
                 "120",
                 "--graceful-timeout",
                 "60",
+                "--no-control-socket",  # one path per user: see bench/common.serve
                 "wsgi:app",
             ],
             cwd=ROOT,

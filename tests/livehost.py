@@ -58,6 +58,9 @@ class Gunicorn:
         args = [
             str(GUNICORN), "--workers", str(workers), "--worker-class", worker_class,
             "--bind", f"127.0.0.1:{self.port}", "--timeout", str(timeout),
+            # gunicorn 27 opens a control socket at one path per user (~/.gunicorn): servers
+            # started side by side (two hosts, fault tests) would take it from each other.
+            "--no-control-socket",
         ]  # fmt: skip
         if worker_class == "gthread":
             args += ["--threads", str(threads)]

@@ -3,12 +3,15 @@
 No timings are asserted: the EXPLAIN checker's plan walker on canned plans, the refusal of
 wrk runs whose responses were not the page's status (parsed output, and a real wrk run
 against a local server when wrk is installed), and the dataset generator at a tiny scale
-on the test PostgreSQL database.
+on the test PostgreSQL database; and the profiler runs end to end.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import sys
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +21,7 @@ from sqlalchemy import func, select
 
 from bench import common, dataset
 from bench.explain import allowed_reason, node_summary, seq_scans
+from tests.conftest import ROOT
 
 SIZES = {"customers": 100_000, "security_events": 1_000_000, "content_version": 1}
 
@@ -247,3 +251,18 @@ def test_dataset_generates_its_rows_and_nothing_is_past_retention(app, db, datab
     assert search_customers("gen0000001").items[0].login_id == "gen0000001"
     # The purge measurement adds its own expired rows: the generated ones are all kept.
     assert purge(date.today(), dry_run=True)["security_events"] == 0
+
+
+def test_profiler_profiles_a_signed_in_page_under_the_production_configuration():
+    """bench/profiler.py (make bench-profile) runs end to end: a fresh SQLite database, the
+    demo data, a real sign-in, then a timing and a profile of the page."""
+    done = subprocess.run(
+        [sys.executable, "bench/profiler.py", "--requests", "5", "--top", "5", "/account"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"### /account: \d+\.\d\d ms per request", done.stdout), done.stdout
+    assert "function calls" in done.stdout  # the pstats table follows the timing

@@ -292,6 +292,7 @@ class LiveServer:
             self.process = subprocess.Popen(
                 [
                     GUNICORN,
+                    "--no-control-socket",  # see tests/livehost.Gunicorn
                     "--certfile",
                     str(self.cert),
                     "--keyfile",
