@@ -469,3 +469,34 @@ def test_single_process_is_a_flag(monkeypatch, value):
     monkeypatch.setenv("PORTAL_SINGLE_PROCESS", value)
     with pytest.raises(ConfigError, match="PORTAL_SINGLE_PROCESS"):
         portal_config.TestingConfig()
+
+
+def _menu(html: str) -> str:
+    return html[html.index('<nav class="main-nav"') : html.index("</nav>")]
+
+
+def test_cached_menu_and_footer_follow_page_sign_in_and_language(client, auth, customer):
+    """The menu and the footer are rendered once per language, sign-in state and endpoint
+    (portal.templating.fragment): each page still gets its own."""
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/" aria-current="page"' in _menu(home)
+    assert "/account" not in _menu(home)  # nobody signed in: no account links
+    notices = client.get("/notices").get_data(as_text=True)
+    assert 'aria-current="page"' not in _menu(notices)
+    assert "개인정보 처리방침" in notices[notices.index('<footer class="site-footer">') :]
+
+    auth.login(customer)
+    dashboard = client.get("/account").get_data(as_text=True)
+    assert 'href="/account" aria-current="page"' in _menu(dashboard)
+    assert 'href="/" aria-current="page"' not in _menu(dashboard)
+    billing = client.get("/billing").get_data(as_text=True)
+    assert 'href="/billing" aria-current="page"' in _menu(billing)
+    assert 'href="/account" aria-current="page"' not in _menu(billing)
+
+    client.get("/language/en")
+    english = client.get("/billing").get_data(as_text=True)
+    assert 'href="/billing" aria-current="page">Billing</a>' in _menu(english)
+    assert "요금·납부" not in _menu(english)
+    footer = english[english.index('<footer class="site-footer">') :]
+    assert "Privacy Policy" in footer
+    assert "개인정보 처리방침" not in footer
