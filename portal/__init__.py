@@ -107,7 +107,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.admin import import_views as _admin_import_views  # noqa: F401
     from portal.admin import office_views as _admin_office_views  # noqa: F401
     from portal.admin import queue_views as _admin_queue_views  # noqa: F401
+    from portal.admin import staff_views as _admin_staff_views  # noqa: F401
     from portal.admin import views as _admin_views  # noqa: F401
+    from portal.auth import account_views as _auth_account_views  # noqa: F401
     from portal.auth import bp as auth_bp
     from portal.auth import views as _auth_views  # noqa: F401
     from portal.billing import bp as billing_bp

@@ -70,6 +70,9 @@ def kst_iso(value: str | None) -> str:
 
 
 def iso_date(value: date | None) -> str:
+    """A date as ``2026-12-01``; a stored time (UTC) as its date in Seoul, never UTC's."""
+    if isinstance(value, datetime):
+        return kst(value, "%Y-%m-%d")
     return value.isoformat() if value else ""
 
 

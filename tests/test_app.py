@@ -500,3 +500,16 @@ def test_cached_menu_and_footer_follow_page_sign_in_and_language(client, auth, c
     footer = english[english.index('<footer class="site-footer">') :]
     assert "Privacy Policy" in footer
     assert "개인정보 처리방침" not in footer
+
+
+def test_isodate_shows_a_stored_time_as_its_date_in_seoul():
+    """A UTC time after 15:00 is already the next day in Seoul (the withdrawal page once
+    showed the UTC date of a request made between 00:00 and 09:00 KST)."""
+    from datetime import UTC, date, datetime
+
+    from portal.templating import iso_date
+
+    assert iso_date(datetime(2026, 11, 30, 15, 30, tzinfo=UTC)) == "2026-12-01"
+    assert iso_date(datetime(2026, 11, 30, 14, 59, tzinfo=UTC)) == "2026-11-30"
+    assert iso_date(date(2026, 11, 30)) == "2026-11-30"
+    assert iso_date(None) == ""

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import (
-    abort,
     current_app,
     flash,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -15,10 +13,9 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from portal import pagecache
-from portal.audit.services import events_of
 from portal.auth import bp, reset, signin
 from portal.auth import messages as m
 from portal.auth import services as auth
@@ -29,30 +26,23 @@ from portal.auth.errors import (
     CardLocked,
     EmailMalformed,
     InvalidCredentials,
-    OtpNotEnrolled,
     PasswordRejected,
     PendingLoginExpired,
-    ReauthFailed,
     ResetLinkInvalid,
     SecondFactorError,
     TemporaryPasswordExpired,
 )
 from portal.auth.forms import (
     CardForm,
-    ChangePasswordForm,
     ForgotIdForm,
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
     OtpForm,
-    ReauthForm,
     RecoveryForm,
 )
-from portal.auth.guards import reauth_required
-from portal.auth.sessions import touch_session
 from portal.customers import messages as cm
 from portal.extensions import limiter, login_manager
-from portal.pagination import parse_page
 from portal.security import keyed_hash, safe_next_url
 
 PENDING_KEY = "pending_login"
@@ -62,7 +52,8 @@ NEXT_KEY = "login_next"
 RESET_KEY = "password_reset"
 
 
-def _login_limit() -> str:
+def login_limit() -> str:
+    """The sign-in forms' per-address limit (RATELIMIT_LOGIN); re-authentication too."""
     return current_app.config["RATELIMIT_LOGIN"]
 
 
@@ -77,7 +68,7 @@ def _forgot_account_key() -> str:
     return "forgot:" + keyed_hash(typed)[:32]
 
 
-def _joined(messages: list) -> str:
+def joined(messages: list) -> str:
     """Several field messages as one sentence for a form's single error line."""
     return " ".join(str(message) for message in messages)
 
@@ -114,7 +105,7 @@ def _finish_login(token: str, customer, message, category: str = "success"):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("account.dashboard"))
@@ -126,7 +117,7 @@ def login():
             missing = m.missing_fields(form)
             # An empty field is named; anything else refused in shape (an over-long ID)
             # gets the usual answer, which tells nothing about the account.
-            error = _joined(missing) if missing else m.BAD_CREDENTIALS
+            error = joined(missing) if missing else m.BAD_CREDENTIALS
             status = 400 if missing else 200
         else:
             try:
@@ -157,7 +148,7 @@ def login():
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def verify():
     pending = _pending()
     if pending is None:
@@ -221,7 +212,7 @@ def verify_method():
 
 
 @bp.route("/login/recovery", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def recovery():
     pending = _pending()
     if pending is None:
@@ -233,7 +224,7 @@ def recovery():
     if request.method == "POST":
         form = RecoveryForm(request.form)
         if not form.validate():
-            error, status = _joined(m.missing_fields(form)) or m.RECOVERY_WRONG, 400
+            error, status = joined(m.missing_fields(form)) or m.RECOVERY_WRONG, 400
         else:
             try:
                 token, left = signin.use_recovery_code(pending, code=form.recovery_code.data)
@@ -248,7 +239,7 @@ def recovery():
 
 
 @bp.route("/login/activate", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def activate():
     pending = _pending()
     if pending is None:
@@ -287,7 +278,7 @@ def activate():
 
 
 @bp.route("/login/forgot-password", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 @limiter.limit(_forgot_account_limit, key_func=_forgot_account_key, methods=["POST"])
 def forgot_password():
     """The same page, status and cookies whether or not the account exists (and the same
@@ -305,7 +296,7 @@ def forgot_password():
 
 
 @bp.route("/login/forgot-id", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 @limiter.limit(_forgot_account_limit, key_func=_forgot_account_key, methods=["POST"])
 def forgot_id():
     """The login ID goes only to the address typed; the page never shows it."""
@@ -334,7 +325,7 @@ def _reset_invalid(exc: ResetLinkInvalid):
 
 
 @bp.get("/login/reset/<token>")
-@limiter.limit(_login_limit)
+@limiter.limit(login_limit)
 def reset_link(token: str):
     """The link in the mail: checked, then moved into the session (see RESET_KEY)."""
     try:
@@ -346,7 +337,7 @@ def reset_link(token: str):
 
 
 @bp.route("/login/reset", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def reset_password():
     token = session.get(RESET_KEY)
     try:
@@ -396,157 +387,3 @@ def logout():
     session.clear()
     flash(m.SIGNED_OUT, "success")
     return redirect(url_for("main.home"))
-
-
-def _carry_rotated_token() -> None:
-    """The service gave this session a new token: put it in this browser's cookie."""
-    login_user(current_user._get_current_object())
-
-
-def _locked_out():
-    """Too many wrong passwords from a signed-in session: the account is locked and every
-    session (this one too) has been ended."""
-    logout_user()
-    session.clear()
-    flash(m.message_for(AccountLocked(current_app.config["PORTAL_LOCKOUT_SECONDS"])), "error")
-    return redirect(url_for("auth.login"))
-
-
-@bp.route("/reauth", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@login_required
-def reauth():
-    next_url = safe_next_url(request.values.get("next"), default=url_for("account.dashboard"))
-    error = None
-    status = 200
-    if request.method == "POST":
-        form = ReauthForm(request.form)
-        if not form.validate():
-            error, status = _joined(m.missing_fields(form)) or cm.REQUIRED, 400
-        else:
-            try:
-                auth.reauthenticate(
-                    current_user, current_user.current_session, password=form.password.data
-                )
-            except ReauthFailed as exc:
-                if exc.signed_out:
-                    return _locked_out()
-                error = m.message_for(exc)
-            else:
-                _carry_rotated_token()
-                return redirect(next_url)
-    return render_template("auth/reauth.html", error=error, next_url=next_url), status
-
-
-@bp.route("/account/password", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@reauth_required
-def change_password():
-    errors: list = []
-    status = 200
-    if request.method == "POST":
-        form = ChangePasswordForm(request.form)
-        if not form.validate():
-            errors, status = m.missing_fields(form) or [cm.REQUIRED], 400
-        else:
-            try:
-                auth.change_password(
-                    current_user,
-                    current_user.current_session,
-                    current_password=form.current_password.data,
-                    new_password=form.new_password.data,
-                    new_password_confirm=form.new_password_confirm.data,
-                )
-            except ReauthFailed as exc:
-                if exc.signed_out:
-                    return _locked_out()
-                errors = [m.message_for(exc)]
-            except PasswordRejected as exc:
-                errors = exc.problems
-            else:
-                _carry_rotated_token()
-                flash(m.PASSWORD_CHANGED, "success")
-                return redirect(url_for("auth.security"))
-    return (
-        render_template(
-            "auth/change_password.html", errors=errors, password_rules=m.PASSWORD_RULES
-        ),
-        status,
-    )
-
-
-@bp.get("/account/security")
-@login_required
-def security():
-    overview = auth.security_overview(current_user, current_user.current_session)
-    return render_template("auth/security.html", **vars(overview))
-
-
-@bp.post("/account/session/extend")
-@login_required
-def extend_session():
-    """The idle warning's "연장": the script asks for JSON; a plain form post (the button
-    pressed before the script could send it) goes back to the page it came from."""
-    seconds = touch_session(current_user.current_session)
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify(remaining=seconds)
-    return redirect(safe_next_url(request.form.get("next"), default=url_for("account.dashboard")))
-
-
-@bp.post("/account/security/sessions/<int:session_id>/end")
-@login_required
-def end_session(session_id: int):
-    if not auth.end_session_of(current_user, session_id):
-        abort(404)
-    current = current_user.current_session
-    if current is not None and current.id == session_id:
-        logout_user()
-        session.clear()
-        flash(m.SIGNED_OUT, "success")
-        return redirect(url_for("main.home"))
-    flash(m.SESSION_ENDED, "success")
-    return redirect(url_for("auth.security"))
-
-
-@bp.route("/account/security/otp", methods=["GET", "POST"])
-@reauth_required(return_to="/account/security/otp")
-def enrol_otp():
-    error = None
-    status = 200
-    if request.method == "POST":
-        form = OtpForm(request.form)
-        if not form.validate():
-            error, status = m.OTP_FORMAT, 400
-        else:
-            try:
-                codes = auth.confirm_otp_enrolment(current_user, code=form.otp.data)
-            except SecondFactorError as exc:
-                error = m.message_for(exc)
-            else:
-                flash(m.OTP_ENROLLED, "success")
-                # Shown once, on this response only; never stored in the session cookie.
-                return render_template("auth/recovery_codes.html", codes=codes)
-    enrolment = auth.otp_enrolment(current_user)
-    return (
-        render_template("auth/enrol_otp.html", enrolment=enrolment, error=error),
-        status,
-    )
-
-
-@bp.post("/account/security/recovery-codes")
-@reauth_required(return_to="/account/security")
-def regenerate_recovery_codes():
-    try:
-        codes = auth.regenerate_recovery_codes(current_user)
-    except OtpNotEnrolled as exc:
-        flash(m.message_for(exc), "error")
-        return redirect(url_for("auth.security"))
-    flash(m.RECOVERY_REGENERATED, "success")
-    return render_template("auth/recovery_codes.html", codes=codes)
-
-
-@bp.get("/account/history")
-@login_required
-def history():
-    page = events_of(current_user.id, page=parse_page(request.args.get("page")))
-    return render_template("auth/history.html", page=page)

@@ -26,38 +26,28 @@ Foundation only: this module sees a database URL, never the portal's models.
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import os
-import re
 import secrets
-import shutil
 import sqlite3
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, inspect, select, table, text
 from sqlalchemy.engine import URL, make_url
 
+from portal.backup import postgresql
 from portal.backup.errors import (
     BackupExists,
     BackupInvalid,
     TargetNotEmpty,
-    ToolFailed,
-    ToolMissing,
     UnsupportedDatabase,
 )
 from portal.security import create_private_file
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-PGDUMP_MAGIC = b"PGDMP"
-# pg_restore --list names the alembic table's data as "TABLE DATA <schema> alembic_version".
-_ALEMBIC_IN_TOC = re.compile(r"\bTABLE DATA \S+ alembic_version\b")
-# PostgreSQL's tables, not the application's.
-_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
+# The two kinds of backup file, told apart by their first bytes.
+SQLITE_MAGIC = postgresql.SQLITE_MAGIC
+PGDUMP_MAGIC = postgresql.PGDUMP_MAGIC
 
 
 @dataclass
@@ -106,11 +96,11 @@ def create_backup(url: str | URL, path: str | os.PathLike) -> BackupInfo:
         if kind == "sqlite":
             revision = _sqlite_dump(make_url(url), partial, shown=path)
         else:
-            _pg_dump(make_url(url), partial)
-            _pg_check(partial, shown=path)
+            postgresql.dump(make_url(url), partial)
+            postgresql.check(partial, shown=path)
             # Read beside the dump, not from it (restoring it is the only way in); a
             # migration does not run during a backup.
-            revision = _pg_revision(make_url(url))
+            revision = postgresql.revision(make_url(url))
         _fsync(partial)
         try:
             # A hard link never replaces an existing file (os.replace would): a file
@@ -131,7 +121,7 @@ def verify_backup(path: str | os.PathLike, engine: str) -> BackupInfo:
         portal's database.
     """
     path = os.fspath(path)
-    revision = _sqlite_check(path) if engine == "sqlite" else _pg_check(path)
+    revision = _sqlite_check(path) if engine == "sqlite" else postgresql.check(path)
     return _info(path, engine, revision)
 
 
@@ -160,12 +150,12 @@ def restore_backup(url: str | URL, path: str | os.PathLike, *, force: bool = Fal
             raise TargetNotEmpty(target, tables)
         revision = _sqlite_restore(path, target)
     else:
-        _pg_check(path)
-        tables = _pg_tables(parsed)
+        postgresql.check(path)
+        tables = postgresql.tables(parsed)
         if tables and not force:
             raise TargetNotEmpty(parsed.database or "", tables)
-        _pg_restore(parsed, path, clean=bool(tables))
-        revision = _pg_revision(parsed)
+        postgresql.restore(parsed, path, clean=bool(tables))
+        revision = postgresql.revision(parsed)
     return _info(path, kind, revision)
 
 
@@ -341,164 +331,6 @@ def _sqlite_restore(backup: str, target: str) -> str:
     if problems != ["ok"]:
         raise BackupInvalid(target, f"integrity check after restore failed: {problems[0][:200]}")
     return revision[0]
-
-
-# --- PostgreSQL -----------------------------------------------------------------------
-
-
-def pg_tool(name: str) -> str:
-    """The path of ``pg_dump`` or ``pg_restore``: on PATH, else Debian's newest
-    /usr/lib/postgresql/<version>/bin (where the server packages put them off PATH).
-
-    :raises ToolMissing: neither.
-    """
-    found = shutil.which(name)
-    if found:
-        return found
-
-    def version(candidate: str) -> tuple[int, ...]:
-        part = Path(candidate).parent.parent.name
-        return tuple(int(n) for n in re.findall(r"\d+", part))
-
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=version)
-    if candidates:
-        return candidates[-1]
-    raise ToolMissing(name)
-
-
-@contextlib.contextmanager
-def _libpq(url: URL) -> Iterator[tuple[str, dict[str, str]]]:
-    """(connection URI without the password, environment for the pg_* tools).
-
-    The password goes to a password file of mode 0600 in a private temporary directory,
-    deleted afterwards: the command line is public (``ps``), and PGPASSWORD is discouraged
-    by PostgreSQL's documentation for the same reason on some systems.
-    """
-    # Built anew: URL.set(password=None) leaves the password in place (None means "keep").
-    conninfo = URL.create(
-        "postgresql",
-        username=url.username,
-        host=url.host,
-        port=url.port,
-        database=url.database,
-        query=url.query,
-    ).render_as_string(hide_password=False)
-    env = dict(os.environ)
-    if not url.password:
-        yield conninfo, env
-        return
-    with tempfile.TemporaryDirectory(prefix="portal-pg-") as folder:
-        passfile = os.path.join(folder, "pgpass")
-        escaped = str(url.password).replace("\\", "\\\\").replace(":", "\\:")
-        with os.fdopen(create_private_file(passfile), "w", encoding="utf-8") as fh:
-            fh.write(f"*:*:*:*:{escaped}\n")
-        env["PGPASSFILE"] = passfile
-        env.pop("PGPASSWORD", None)
-        yield conninfo, env
-
-
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    # A list, no shell: nothing in it is parsed by one. File arguments are made absolute
-    # by the callers, so that a name starting with "-" is never read as an option.
-    try:
-        return subprocess.run(  # noqa: S603
-            args, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
-        )
-    except OSError as exc:
-        raise ToolFailed(Path(args[0]).name, exc.strerror or str(exc)) from None
-
-
-def _last_error(stderr: bytes) -> str:
-    lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    errors = [ln for ln in lines if "error" in ln.lower() or "fatal" in ln.lower()] or lines
-    line = errors[-1] if errors else "no message"
-    return re.sub(r"^pg_\w+: (error: )?", "", line.strip())[:300]
-
-
-def _pg_dump(url: URL, partial: str) -> None:
-    tool = pg_tool("pg_dump")
-    with _libpq(url) as (conninfo, env):
-        # --file: pg_dump truncates the 0600 file made for it (the mode stays) and, the
-        # file being seekable, records where each table's data starts.
-        done = _run(
-            [tool, "--format=custom", "--no-password", f"--file={partial}", f"--dbname={conninfo}"],
-            env,
-        )
-    if done.returncode != 0:
-        raise ToolFailed("pg_dump", _last_error(done.stderr))
-
-
-def _pg_check(path: str, *, shown: str | None = None) -> None:
-    """A dump whose table of contents names alembic_version and which reads to its end."""
-    shown = shown or path
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(16)
-    except OSError as exc:
-        raise BackupInvalid(shown, f"cannot read it ({exc.strerror})") from None
-    if head.startswith(SQLITE_MAGIC):
-        raise BackupInvalid(shown, "a SQLite backup, not a PostgreSQL one")
-    if not head.startswith(PGDUMP_MAGIC):
-        raise BackupInvalid(shown, "not a pg_dump custom-format file")
-    tool = pg_tool("pg_restore")
-    env = dict(os.environ)
-    path = os.path.abspath(path)
-    listed = _run([tool, "--list", path], env)
-    if listed.returncode != 0:
-        raise BackupInvalid(shown, f"unreadable ({_last_error(listed.stderr)})")
-    if not _ALEMBIC_IN_TOC.search(listed.stdout.decode("utf-8", "replace")):
-        raise BackupInvalid(shown, "not a portal database (no alembic_version)")
-    # The list is only the table of contents at the front of the file: reading every data
-    # block (into nothing) is what finds a file cut short or damaged further on.
-    read = _run([tool, f"--file={os.devnull}", path], env)
-    if read.returncode != 0:
-        raise BackupInvalid(shown, f"truncated or corrupt ({_last_error(read.stderr)})")
-
-
-def _pg_tables(url: URL) -> int:
-    engine = create_engine(url.set(drivername="postgresql+psycopg"))
-    try:
-        with engine.connect() as conn:
-            return conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_catalog.pg_tables "
-                    "WHERE schemaname <> ALL(:system) AND schemaname NOT LIKE 'pg_temp%'"
-                ),
-                {"system": list(_SYSTEM_SCHEMAS)},
-            )
-    finally:
-        engine.dispose()
-
-
-def _pg_revision(url: URL) -> str | None:
-    engine = create_engine(url.set(drivername="postgresql+psycopg"))
-    try:
-        with engine.connect() as conn:
-            return conn.scalar(text("SELECT version_num FROM alembic_version"))
-    finally:
-        engine.dispose()
-
-
-def _pg_restore(url: URL, path: str, *, clean: bool) -> None:
-    tool = pg_tool("pg_restore")
-    # One transaction, stopping at the first error: a failure leaves the target as it was.
-    # Owners and grants are left out: the restoring role owns what it restores, which is
-    # what a restore into another server or role needs. --clean (only with --force, onto
-    # a database that holds tables) drops each object of the backup before recreating it.
-    args = [
-        tool,
-        "--single-transaction",
-        "--exit-on-error",
-        "--no-owner",
-        "--no-privileges",
-        "--no-password",
-    ]
-    if clean:
-        args += ["--clean", "--if-exists"]
-    with _libpq(url) as (conninfo, env):
-        done = _run([*args, f"--dbname={conninfo}", os.path.abspath(path)], env)
-    if done.returncode != 0:
-        raise ToolFailed("pg_restore", _last_error(done.stderr))
 
 
 # --- files ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from portal.audit.models import SecurityEvent
 from portal.audit.services import record_event
 from portal.auth.models import SecurityCard
 from portal.auth.registration import register_customer
-from portal.backup import services
+from portal.backup import postgresql, services
 from portal.customers.models import Customer, LoginId
 from portal.customers.services import NewCustomer
 from portal.extensions import db
@@ -261,7 +261,7 @@ def test_a_database_that_is_not_the_portals_is_not_backed_up(app, runner, tmp_pa
 
 def test_the_password_goes_to_a_private_file_never_the_command_line():
     url = make_url("postgresql+psycopg://portal:se:cr\\et@db.internal:5433/portal?sslmode=require")
-    with services._libpq(url) as (conninfo, env):
+    with postgresql.libpq(url) as (conninfo, env):
         assert "se:cr" not in conninfo and conninfo.startswith("postgresql://portal@")
         assert "sslmode=require" in conninfo
         passfile = env["PGPASSFILE"]
