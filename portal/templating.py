@@ -125,9 +125,11 @@ def country_name(code: str | None) -> str:
 
 
 def _translations():
-    # Flask-Babel resolves the domain, the locale and its cache on every _() (~9 µs, up to
-    # 88 calls a page): resolve once per request and locale instead. Keyed by the locale
-    # object, so force_locale() (mail rendered in Korean) still gets its own catalogue.
+    # The environment-wide _() serves only what renders without the page's context (macros
+    # imported without context, such as _macros/forms.html); pages use _bound_gettext.
+    # Flask-Babel resolves the domain, the locale and its cache on every call: resolve once
+    # per request and locale instead. Keyed by the locale object, so force_locale() (mail
+    # rendered in Korean) still gets its own catalogue.
     locale = get_locale()
     cached = g.get("_portal_translations")
     if cached is not None and cached[0] is locale:
@@ -194,9 +196,8 @@ def template_url_for(endpoint: str, **values) -> str:
     built every time, and so is everything outside a request (mail, error pages without a
     URL adapter).
     """
-    if not has_request_context() or not (
-        not values or (endpoint == "static" and values.keys() == {"filename"})
-    ):
+    fixed = not values or (endpoint == "static" and values.keys() == {"filename"})
+    if not fixed or not has_request_context():
         return url_for(endpoint, **values)
     key = (endpoint, request.script_root, values.get("filename"))
     cache = current_app.extensions.setdefault("portal_urls", {})
