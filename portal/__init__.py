@@ -19,6 +19,9 @@ def create_app(config: object = None) -> Flask:
 
     :raises ConfigError: when the configuration is incomplete (production without secrets).
     """
+    from portal.extensions import check_limits_only_where_declared
+    from portal.templating import LocaleEnvironment
+
     cfg = load_config(config)
     app = Flask(
         __name__,
@@ -26,6 +29,8 @@ def create_app(config: object = None) -> Flask:
         static_folder="../static",
         instance_path=str(instance_path()),
     )
+    # Before anything builds app.jinja_env: templates compiled once per language.
+    app.jinja_environment = LocaleEnvironment
     cfg.finalise(instance_path())
     app.config.from_object(cfg)
     app.config["ENV_NAME"] = cfg.ENV_NAME
@@ -33,6 +38,7 @@ def create_app(config: object = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    check_limits_only_where_declared(app)
     register_errors(app)
     register_cli(app)
     return app

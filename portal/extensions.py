@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Flask, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -64,3 +64,22 @@ def _client_ip() -> str:
 # Limits are declared on the views; storage comes from RATELIMIT_STORAGE_URI (memory for one
 # process, Redis when several workers or hosts share the counters).
 limiter = Limiter(key_func=_client_ip, default_limits=[])
+
+
+def check_limits_only_where_declared(app: Flask) -> None:
+    """Drop Flask-Limiter's check before every request when it can find nothing to check.
+
+    That check exists for application-wide, default and blueprint limits. The portal's
+    limits are all on their views (``@limiter.limit``), and each such view's wrapper checks
+    its own limits; so, with none of the other kinds configured, the check only resolved
+    empty lists, on every page. Called once the blueprints are registered (a blueprint
+    limit is added when its blueprint is). Any limit of those kinds keeps the check.
+    """
+    manager = limiter.limit_manager
+    if manager.application_limits or manager.default_limits:
+        return
+    if any(manager.blueprint_limits(app, name) for name in app.blueprints):
+        return
+    checks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in checks:
+        checks.remove(limiter._check_request_limit)

@@ -10,14 +10,19 @@ from flask import (
     Flask,
     current_app,
     g,
+    has_app_context,
     has_request_context,
     render_template,
     request,
     url_for,
 )
+from flask.templating import Environment as FlaskEnvironment
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
-from jinja2 import pass_context
+from jinja2 import pass_context, pass_eval_context
+from jinja2.ext import Extension
+from jinja2.lexer import TOKEN_DOT, TOKEN_LPAREN, TOKEN_NAME, TOKEN_PIPE, TOKEN_RPAREN
+from jinja2.lexer import TOKEN_STRING, Token
 from markupsafe import Markup
 
 from portal.account import corrections, inquiries
@@ -166,6 +171,116 @@ def _bound_gettext(translations) -> Callable[..., str]:
     return gettext
 
 
+# The names templates call gettext by; "_" is the usual one.
+_GETTEXT_NAMES = frozenset({"_", "gettext"})
+# The filter a folded message goes through (see _folded_message).
+_FOLDED = "portal_folded_message"
+
+
+@pass_eval_context
+def _folded_message(eval_ctx, text: str) -> str:
+    # What new-style gettext returns for a message without values: Markup where the
+    # template autoescapes (the catalogue's own text is trusted), the plain text elsewhere.
+    # On a constant, Jinja's optimiser runs this once, when the template is compiled.
+    return Markup(text) if eval_ctx.autoescape else text  # noqa: S704
+
+
+class FoldedGettext(Extension):
+    """Translates ``_("a literal")`` while a template compiles, for one language.
+
+    Most of a page's 15–90 messages have no values. At run time each is a call through the
+    context, a catalogue lookup, a Markup and a ``%`` with no arguments, on every rendering;
+    compiled per language they are text in the template's code, like its HTML. A call with
+    values (``_("%(n)s건", n=3)``), an attribute called ``_`` or anything that is not a lone
+    string literal is left to run-time gettext, which gives the same text.
+
+    Only :class:`LocaleEnvironment`'s per-language copies load this extension; it reads the
+    catalogue they were made for (``portal_translations``).
+    """
+
+    def filter_stream(self, stream):
+        translations = getattr(self.environment, "portal_translations", None)
+        tokens = list(stream)
+        if translations is None:
+            yield from tokens
+            return
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            text = None
+            if (
+                token.type == TOKEN_NAME
+                and token.value in _GETTEXT_NAMES
+                and [t.type for t in tokens[i + 1 : i + 4]]
+                == [TOKEN_LPAREN, TOKEN_STRING, TOKEN_RPAREN]
+                and (i == 0 or tokens[i - 1].type not in (TOKEN_DOT, TOKEN_PIPE))
+            ):
+                text = _translated(translations, tokens[i + 2].value)
+            if text is None:
+                yield token
+                i += 1
+                continue
+            line = token.lineno
+            # ("text"|portal_folded_message): parenthesised, so that a filter or an
+            # attribute after the call applies to the message as before.
+            yield Token(line, TOKEN_LPAREN, "(")
+            yield Token(line, TOKEN_STRING, text)
+            yield Token(line, TOKEN_PIPE, "|")
+            yield Token(line, TOKEN_NAME, _FOLDED)
+            yield Token(line, TOKEN_RPAREN, ")")
+            i += 4
+
+
+def _translated(translations, message: str) -> str | None:
+    """The text new-style gettext would give for ``message`` without values (it always
+    %-formats: "%%" becomes "%"); None when that would fail, so the call stays as it was
+    and fails, or not, at run time exactly as before."""
+    try:
+        return translations.ugettext(message) % {}
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+class LocaleEnvironment(FlaskEnvironment):
+    """The app's Jinja environment, which renders each template from a copy compiled for
+    the language of the rendering (``get_locale()``, so ``force_locale`` too).
+
+    The copies are Jinja overlays: they share the loader, filters, globals and settings of
+    this environment, and have their own template cache and :class:`FoldedGettext`. They
+    are made on first use, one per language, inside an app context (the catalogue comes
+    from Flask-Babel). Without an app context, and for ``from_string``, this environment
+    compiles templates itself, with run-time gettext.
+    """
+
+    locale: str | None = None  # the copies' language; None on the app's environment
+    portal_translations = None
+
+    def _for_locale(self) -> LocaleEnvironment:
+        if self.locale is not None or not has_app_context():
+            return self
+        locale = str(get_locale() or "ko")
+        copies = self.__dict__.setdefault("_locale_copies", {})
+        env = copies.get(locale)
+        if env is None:
+            env = self.overlay(extensions=[FoldedGettext], cache_size=400)
+            env.locale = locale
+            env.portal_translations = get_translations()
+            copies[locale] = env
+        return env
+
+    def get_template(self, name, parent=None, globals=None):  # noqa: A002 - Jinja's name
+        env = self._for_locale()
+        if env is self:
+            return super().get_template(name, parent, globals)
+        return env.get_template(name, parent, globals)
+
+    def select_template(self, names, parent=None, globals=None):  # noqa: A002
+        env = self._for_locale()
+        if env is self:
+            return super().select_template(names, parent, globals)
+        return env.select_template(names, parent, globals)
+
+
 def fragment(name: str, **variables) -> Markup:
     """A part of every page (the menu, the footer) rendered once per language and
     ``variables``, then kept for the process's life.
@@ -208,6 +323,7 @@ def template_url_for(endpoint: str, **values) -> str:
 
 
 def register(app: Flask) -> None:
+    app.add_template_filter(_folded_message, _FOLDED)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),

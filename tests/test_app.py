@@ -513,3 +513,29 @@ def test_isodate_shows_a_stored_time_as_its_date_in_seoul():
     assert iso_date(datetime(2026, 11, 30, 14, 59, tzinfo=UTC)) == "2026-11-30"
     assert iso_date(date(2026, 11, 30)) == "2026-11-30"
     assert iso_date(None) == ""
+
+
+def test_limits_are_checked_by_their_views_only_unless_a_wider_limit_exists(
+    config, app_factory, monkeypatch
+):
+    from portal.extensions import limiter
+
+    # The limiter is one object for every app of the process, and keeps the first default
+    # limit it is given: put its (empty) defaults back after this test.
+    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [])
+
+    config.RATELIMIT_LOGIN = "3 per minute"
+    app = app_factory(config)
+    # The portal's limits are all on views: no check before every request.
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+    client = app.test_client()
+    data = {"login_id": "someone", "password": "x" * 10}
+    statuses = [post_form(client, "/login", data).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]  # the view's own limit still holds
+
+    # A default limit (every route) brings the check back, and it limits a page without one.
+    config.RATELIMIT_DEFAULT = "2 per minute"
+    limited = app_factory(config)
+    assert limiter._check_request_limit in limited.before_request_funcs[None]
+    pages = limited.test_client()
+    assert [pages.get("/language/en").status_code for _ in range(3)] == [302, 302, 429]

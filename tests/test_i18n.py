@@ -71,3 +71,61 @@ def test_template_gettext_escapes_values_and_follows_the_rendering_language(app)
     assert english == "Hello, &lt;b&gt;김&lt;/b&gt;.|Sign in"
     assert korean == "&lt;b&gt;김&lt;/b&gt;님, 안녕하세요.|로그인"
     assert again.endswith("|Sign in")
+
+
+# Each expression is rendered by the app's environment (run-time gettext) and by the copy
+# compiled for the language (portal.templating.FoldedGettext): they must agree, escaping
+# included, with autoescape on (pages) and off (the text mail).
+FOLD_CASES = [
+    '{{ _("로그인") }}',
+    '{{ gettext("로그인") }}',
+    '{{ _("로그인") ~ "<b>" }}',
+    '{{ _("로그인") + "<b>" }}',
+    '{{ _("로그인")|upper }}',
+    '{{ _("로그인").lower() }}',
+    '{{ (_("로그인"), 1)[0] }}',
+    '{{ _("%(name)s님, 안녕하세요.", name="<i>") }}',
+    '{{ _("100%%") }}',
+    '{{ obj._("로그인") }}',
+    '{{ "<s>" if false else _("로그인") }}',
+    '{% set label = _("로그인") %}{{ label ~ "&" }}',
+]
+
+
+def _fold_cases_rendered(env) -> list[str]:
+    class Obj:
+        def _(self, text):
+            return f"attr:{text}<"
+
+    out = []
+    for case in FOLD_CASES:
+        for source in (case, "{% autoescape false %}" + case + "{% endautoescape %}"):
+            out.append(env.from_string(source).render(obj=Obj()))
+    return out
+
+
+def test_templates_compiled_per_language_render_messages_as_run_time_gettext(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        for language in ("ko", "en"):
+            with force_locale(language):
+                copy = app.jinja_env._for_locale()
+                assert copy is not app.jinja_env and copy.locale == language
+                assert _fold_cases_rendered(copy) == _fold_cases_rendered(app.jinja_env)
+                code = copy.compile('{{ _("로그인") }}', raw=True)
+                # Folded into the compiled template: text, not a gettext call.
+                assert "context.call" not in code
+                assert ("yield 'Sign in'" if language == "en" else "yield '로그인'") in code
+        assert _fold_cases_rendered(app.jinja_env._for_locale())[0] == "로그인"
+
+
+def test_pages_are_rendered_from_the_copy_of_their_language(app, client):
+    client.get("/language/en")
+    english = client.get("/login").get_data(as_text=True)
+    client.get("/language/ko")
+    korean = client.get("/login").get_data(as_text=True)
+    assert "<h1>Sign in</h1>" in english and "<h1>로그인</h1>" in korean
+    copies = app.jinja_env._locale_copies
+    assert {"ko", "en"} <= set(copies)
+    assert "auth/login.html" in {key[1] for key in copies["en"].cache}
