@@ -21,8 +21,15 @@ from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context, pass_eval_context
 from jinja2.ext import Extension
-from jinja2.lexer import TOKEN_DOT, TOKEN_LPAREN, TOKEN_NAME, TOKEN_PIPE, TOKEN_RPAREN
-from jinja2.lexer import TOKEN_STRING, Token
+from jinja2.lexer import (
+    TOKEN_DOT,
+    TOKEN_LPAREN,
+    TOKEN_NAME,
+    TOKEN_PIPE,
+    TOKEN_RPAREN,
+    TOKEN_STRING,
+    Token,
+)
 from markupsafe import Markup
 
 from portal.account import corrections, inquiries
@@ -268,13 +275,13 @@ class LocaleEnvironment(FlaskEnvironment):
             copies[locale] = env
         return env
 
-    def get_template(self, name, parent=None, globals=None):  # noqa: A002 - Jinja's name
+    def get_template(self, name, parent=None, globals=None):
         env = self._for_locale()
         if env is self:
             return super().get_template(name, parent, globals)
         return env.get_template(name, parent, globals)
 
-    def select_template(self, names, parent=None, globals=None):  # noqa: A002
+    def select_template(self, names, parent=None, globals=None):
         env = self._for_locale()
         if env is self:
             return super().select_template(names, parent, globals)
