@@ -116,12 +116,13 @@ def idle_timer() -> dict[str, int] | None:
     and when to warn. None when nobody is signed in."""
     if request.blueprint == "admin" or not current_user or not current_user.is_authenticated:
         return None  # staff pages have their own session, and their own timeout
-    row = getattr(current_user, "current_session", None)
-    if row is None:
+    # The session lookup's own reading (SignedIn): no ORM row is loaded for the timer.
+    last_seen_at = getattr(current_user, "last_seen_at", None)
+    if last_seen_at is None:
         return None
     cfg = current_app.config
     seconds = cfg["PORTAL_SESSION_IDLE_SECONDS"]
-    remaining = seconds - int((utcnow() - row.last_seen_at).total_seconds())
+    remaining = seconds - int((utcnow() - last_seen_at).total_seconds())
     return {
         "seconds": seconds,
         "remaining": max(0, remaining),

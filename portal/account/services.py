@@ -15,7 +15,7 @@ from portal.audit.models import SecurityEvent
 from portal.audit.services import record_event
 from portal.auth.cards import serial_tail
 from portal.auth.models import OtpCredential, RecoveryCode, SecurityCard, UserSession
-from portal.auth.sessions import ensure_recent_password
+from portal.auth.sessions import SignedIn, ensure_recent_password
 from portal.billing.invoices import balance_due_expr, method_exprs
 from portal.billing.methods import summarise
 from portal.billing.models import Invoice
@@ -48,7 +48,7 @@ class DashboardSummary:
     invoices: int = 0
 
 
-def dashboard_summary(customer: Customer) -> DashboardSummary:
+def dashboard_summary(customer: Customer | SignedIn) -> DashboardSummary:
     """What the dashboard shows: the greeting, the previous sign-in, the lines, the notices.
 
     Statement budget (tested, ≤ 3 per page with the session loader): the previous sign-in

@@ -27,7 +27,7 @@ from portal.account.services import (
 )
 from portal.auth.errors import ReauthNeeded
 from portal.auth.guards import reauth_required
-from portal.auth.sessions import ensure_recent_password
+from portal.auth.sessions import ensure_recent_password, loads_customer, signed_in_customer
 from portal.customers.errors import ValidationFailed
 from portal.customers.messages import FIELD_LABELS
 from portal.customers.validation import country_options, display_phone
@@ -55,8 +55,9 @@ def dashboard():
 
 @bp.get("/account/profile")
 @login_required
+@loads_customer
 def profile():
-    customer = current_user
+    customer = signed_in_customer()
     facts = profile_facts(customer)
     return render_template(
         "account/profile.html",
@@ -140,8 +141,9 @@ def _optional(form, name: str) -> str | None:
 
 @bp.route("/account/profile/edit", methods=["GET", "POST"])
 @login_required
+@loads_customer
 def edit_profile():
-    customer = current_user
+    customer = signed_in_customer()
     # The whole page sits behind the re-authentication window (why: update_profile). Not the
     # reauth_required decorator: it would answer a late POST before the typed values could be
     # kept. The service checks again, so the rule holds whichever view calls it.
@@ -241,8 +243,9 @@ def _correction_options(customer) -> list[tuple[str, str]]:
 @bp.route("/account/corrections", methods=["GET", "POST"])
 @limiter.limit(SUBMIT_LIMIT, methods=["POST"])
 @login_required
+@loads_customer
 def corrections():
-    customer = current_user
+    customer = signed_in_customer()
     errors: dict[str, object] = {}
     status = 200
     values = {"field": "", "value": "", "reason": ""}
@@ -289,8 +292,9 @@ def export_page():
 
 @bp.post("/account/export")
 @reauth_required(return_to="/account/export")
+@loads_customer
 def export():
-    customer = current_user
+    customer = signed_in_customer()
     data = export_customer_data(customer)
     body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
     filename = f"anytrack-my-data-{kst_today():%Y%m%d}.json"
@@ -303,9 +307,10 @@ def export():
 
 @bp.get("/account/data")
 @reauth_required
+@loads_customer
 def view_data():
     """열람: everything held, as a printable Korean page, from the download's own collection."""
-    data = view_customer_data(current_user)
+    data = view_customer_data(signed_in_customer())
     return render_template(
         "account/view_data.html",
         sections=readable_sections(data),
@@ -325,8 +330,9 @@ def disclosures():
 @bp.route("/account/inquiries", methods=["GET", "POST"])
 @limiter.limit(SUBMIT_LIMIT, methods=["POST"])
 @login_required
+@loads_customer
 def inquiries():
-    customer = current_user
+    customer = signed_in_customer()
     errors: dict[str, object] = {}
     status = 200
     values = {"subject": "", "body": ""}

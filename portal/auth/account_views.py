@@ -30,7 +30,7 @@ from portal.auth.errors import (
 )
 from portal.auth.forms import ChangePasswordForm, OtpForm, ReauthForm
 from portal.auth.guards import reauth_required
-from portal.auth.sessions import touch_session
+from portal.auth.sessions import loads_customer, signed_in_customer, touch_session
 from portal.auth.views import joined, login_limit
 from portal.customers import messages as cm
 from portal.extensions import limiter
@@ -40,7 +40,7 @@ from portal.security import safe_next_url
 
 def _carry_rotated_token() -> None:
     """The service gave this session a new token: put it in this browser's cookie."""
-    login_user(current_user._get_current_object())
+    login_user(signed_in_customer())
 
 
 def _locked_out():
@@ -55,6 +55,7 @@ def _locked_out():
 @bp.route("/reauth", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 @login_required
+@loads_customer
 def reauth():
     next_url = safe_next_url(request.values.get("next"), default=url_for("account.dashboard"))
     error = None
@@ -65,9 +66,8 @@ def reauth():
             error, status = joined(m.missing_fields(form)) or cm.REQUIRED, 400
         else:
             try:
-                auth.reauthenticate(
-                    current_user, current_user.current_session, password=form.password.data
-                )
+                customer = signed_in_customer()
+                auth.reauthenticate(customer, customer.current_session, password=form.password.data)
             except ReauthFailed as exc:
                 if exc.signed_out:
                     return _locked_out()
@@ -81,6 +81,7 @@ def reauth():
 @bp.route("/account/password", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 @reauth_required
+@loads_customer
 def change_password():
     errors: list = []
     status = 200
@@ -90,9 +91,10 @@ def change_password():
             errors, status = m.missing_fields(form) or [cm.REQUIRED], 400
         else:
             try:
+                customer = signed_in_customer()
                 auth.change_password(
-                    current_user,
-                    current_user.current_session,
+                    customer,
+                    customer.current_session,
                     current_password=form.current_password.data,
                     new_password=form.new_password.data,
                     new_password_confirm=form.new_password_confirm.data,
@@ -117,17 +119,20 @@ def change_password():
 
 @bp.get("/account/security")
 @login_required
+@loads_customer
 def security():
-    overview = auth.security_overview(current_user, current_user.current_session)
+    customer = signed_in_customer()
+    overview = auth.security_overview(customer, customer.current_session)
     return render_template("auth/security.html", **vars(overview))
 
 
 @bp.post("/account/session/extend")
 @login_required
+@loads_customer
 def extend_session():
     """The idle warning's "연장": the script asks for JSON; a plain form post (the button
     pressed before the script could send it) goes back to the page it came from."""
-    seconds = touch_session(current_user.current_session)
+    seconds = touch_session(signed_in_customer().current_session)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(remaining=seconds)
     return redirect(safe_next_url(request.form.get("next"), default=url_for("account.dashboard")))
@@ -135,8 +140,9 @@ def extend_session():
 
 @bp.post("/account/security/sessions/<int:session_id>/end")
 @login_required
+@loads_customer
 def end_session(session_id: int):
-    if not auth.end_session_of(current_user, session_id):
+    if not auth.end_session_of(signed_in_customer(), session_id):
         abort(404)
     current = current_user.current_session
     if current is not None and current.id == session_id:
@@ -150,6 +156,7 @@ def end_session(session_id: int):
 
 @bp.route("/account/security/otp", methods=["GET", "POST"])
 @reauth_required(return_to="/account/security/otp")
+@loads_customer
 def enrol_otp():
     error = None
     status = 200
@@ -159,14 +166,14 @@ def enrol_otp():
             error, status = m.OTP_FORMAT, 400
         else:
             try:
-                codes = auth.confirm_otp_enrolment(current_user, code=form.otp.data)
+                codes = auth.confirm_otp_enrolment(signed_in_customer(), code=form.otp.data)
             except SecondFactorError as exc:
                 error = m.message_for(exc)
             else:
                 flash(m.OTP_ENROLLED, "success")
                 # Shown once, on this response only; never stored in the session cookie.
                 return render_template("auth/recovery_codes.html", codes=codes)
-    enrolment = auth.otp_enrolment(current_user)
+    enrolment = auth.otp_enrolment(signed_in_customer())
     return (
         render_template("auth/enrol_otp.html", enrolment=enrolment, error=error),
         status,
@@ -175,9 +182,10 @@ def enrol_otp():
 
 @bp.post("/account/security/recovery-codes")
 @reauth_required(return_to="/account/security")
+@loads_customer
 def regenerate_recovery_codes():
     try:
-        codes = auth.regenerate_recovery_codes(current_user)
+        codes = auth.regenerate_recovery_codes(signed_in_customer())
     except OtpNotEnrolled as exc:
         flash(m.message_for(exc), "error")
         return redirect(url_for("auth.security"))

@@ -41,6 +41,7 @@ from portal.auth.forms import (
     OtpForm,
     RecoveryForm,
 )
+from portal.auth.sessions import NotSignedIn, loads_customer
 from portal.customers import messages as cm
 from portal.extensions import limiter, login_manager
 from portal.security import keyed_hash, safe_next_url
@@ -50,6 +51,14 @@ NEXT_KEY = "login_next"
 # The reset link's token, moved from the address bar into the signed session cookie at once,
 # so that it is not left in the history, in a Referer, or in the access logs of later pages.
 RESET_KEY = "password_reset"
+
+
+@bp.app_errorhandler(NotSignedIn)
+def session_ended_meanwhile(_exc: NotSignedIn):
+    """The session was ended while this request ran (a sign-out or password change in
+    another tab): as for an expired session, sign in again."""
+    logout_user()
+    return login_manager.unauthorized()
 
 
 def login_limit() -> str:
@@ -380,9 +389,12 @@ def reset_password():
 
 
 @bp.post("/logout")
+@loads_customer
 def logout():
     if current_user.is_authenticated:
-        auth.logout(current_user.current_session, current_user)
+        row = current_user.current_session
+        if row is not None:  # None: ended meanwhile (a sign-out in another tab)
+            auth.logout(row, row.customer)
     logout_user()
     session.clear()
     flash(m.SIGNED_OUT, "success")

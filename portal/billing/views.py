@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from portal.auth.errors import ReauthNeeded
 from portal.auth.guards import reauth_required
+from portal.auth.sessions import loads_customer, signed_in_customer
 from portal.billing import bp
 from portal.billing import messages as m
 from portal.billing.banks import bank_name, banks
@@ -86,8 +87,9 @@ def _stored_values(customer) -> dict[str, str]:
 
 @bp.route("/billing/payment-method", methods=["GET", "POST"])
 @reauth_required(return_to="/billing/payment-method")
+@loads_customer
 def payment_method():
-    customer = current_user
+    customer = signed_in_customer()
     errors: dict[str, object] = {}
     status = 200
     values = _stored_values(customer)
@@ -159,7 +161,7 @@ def invoice(invoice_id: int):
 
 def _document(template: str, build, *args):
     try:
-        doc = build(current_user, *args)
+        doc = build(signed_in_customer(), *args)
     except InvoiceNotFound:
         abort(404)
     except NotBusinessCustomer as exc:
@@ -173,17 +175,20 @@ def _document(template: str, build, *args):
 
 @bp.get("/billing/invoices/<int:invoice_id>/tax-invoice")
 @login_required
+@loads_customer
 def tax_invoice_page(invoice_id: int):
     return _document("billing/tax_invoice.html", tax_invoice, invoice_id)
 
 
 @bp.get("/billing/invoices/<int:invoice_id>/purchase-confirmation")
 @login_required
+@loads_customer
 def purchase_confirmation_page(invoice_id: int):
     return _document("billing/purchase_confirmation.html", purchase_confirmation, invoice_id)
 
 
 @bp.get("/billing/activation-confirmation")
 @login_required
+@loads_customer
 def activation_confirmation_page():
     return _document("billing/activation_confirmation.html", activation_confirmation)

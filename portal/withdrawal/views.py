@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, logout_user
 from portal.auth import messages as auth_messages
 from portal.auth.errors import AccountLocked, ReauthFailed
 from portal.auth.guards import reauth_required
+from portal.auth.sessions import loads_customer, signed_in_customer
 from portal.billing.banks import issuer
 from portal.customers.errors import ValidationFailed
 from portal.extensions import db, limiter
@@ -65,6 +66,7 @@ def _signed_out(message) -> None:
 
 @bp.get("/account/withdraw")
 @reauth_required
+@loads_customer
 def withdraw():
     return _page()
 
@@ -72,10 +74,11 @@ def withdraw():
 @bp.post("/account/withdraw")
 @limiter.limit(SUBMIT_LIMIT)
 @reauth_required(return_to="/account/withdraw")
+@loads_customer
 def withdraw_submit():
     try:
         outcome = request_withdrawal(
-            current_user,
+            signed_in_customer(),
             password=request.form.get("password", ""),
             confirm=request.form.get("confirm", ""),
         )
@@ -108,9 +111,10 @@ def withdraw_submit():
 
 @bp.post("/account/withdraw/cancel")
 @login_required
+@loads_customer
 def cancel():
     try:
-        cancel_request(current_user)
+        cancel_request(signed_in_customer())
     except NoOpenRequest as exc:
         flash(m.message_for(exc), "error")
     else:
@@ -126,6 +130,7 @@ def done():
 @bp.route("/account/rights", methods=["GET", "POST"])
 @limiter.limit(SUBMIT_LIMIT, methods=["POST"])
 @login_required
+@loads_customer
 def rights():
     errors: dict[str, object] = {}
     values = {"kind": "", "detail": ""}
@@ -133,7 +138,9 @@ def rights():
     if request.method == "POST":
         values = {name: request.form.get(name, "") for name in values}
         try:
-            submit_rights_request(current_user, kind=values["kind"], detail=values["detail"])
+            submit_rights_request(
+                signed_in_customer(), kind=values["kind"], detail=values["detail"]
+            )
         except ValidationFailed as exc:
             errors, status = exc.errors, 400
         else:
@@ -154,9 +161,10 @@ def rights():
 
 @bp.post("/account/rights/<int:request_id>/cancel")
 @login_required
+@loads_customer
 def cancel_rights(request_id: int):
     try:
-        cancel_rights_request(current_user, request_id)
+        cancel_rights_request(signed_in_customer(), request_id)
     except RightsRequestNotFound:
         abort(404)
     except RightsRequestNotOpen as exc:

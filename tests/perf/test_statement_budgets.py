@@ -132,3 +132,17 @@ def test_second_sign_in_does_not_change_budget(app, db, customer, make_customer)
     assert "철수님" in second.get("/account").get_data(as_text=True)
     assert fresh(other.id).name == "김철수"
     assert db.session.get(Customer, customer.id) is not None
+
+
+@pytest.mark.parametrize("url", ["/account/profile", "/account/security"])
+def test_pages_that_work_on_the_customer_load_it_with_the_session(app, db, signed_in, client, url):
+    # Marked @loads_customer: the session lookup loads the ORM rows itself, so the page
+    # does not read the session twice (light lookup, then the rows).
+    client.get(url)
+    with count_statements(db.engine) as statements:
+        client.get(url)
+    lookups = [
+        s for s in statements if "user_sessions.token_hash = " in s or "user_sessions.id = " in s
+    ]
+    assert len(lookups) == 1, statements
+    assert "customers_1.password_hash" in lookups[0]  # the ORM's Customer, in that statement
