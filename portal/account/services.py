@@ -22,7 +22,13 @@ from portal.billing.models import Invoice
 from portal.customers import messages as cm
 from portal.customers import validation as v
 from portal.customers.errors import ValidationFailed
-from portal.customers.models import CORRECTABLE_FIELDS, CorrectionRequest, Customer, ServiceLine
+from portal.customers.models import (
+    CORRECTABLE_FIELDS,
+    SERVICE_NAMES,
+    CorrectionRequest,
+    Customer,
+    ServiceLine,
+)
 from portal.customers.services import collect
 from portal.database import checkpoint_wal_after_commit
 from portal.extensions import db
@@ -31,6 +37,20 @@ from portal.policy.notices import latest_notice_heads
 # Security events that are a failed attempt to sign in (a wrong password, card code, OTP or
 # recovery code); the locks that follow are consequences, not further attempts.
 FAILED_SIGN_IN_KINDS = ("login_failure", "second_factor_failure")
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardLine:
+    """A service line as the dashboard lists it (read as plain columns, not ORM objects)."""
+
+    service: str
+    plan: str
+    device_label: str
+    activated_on: date
+
+    @property
+    def service_name(self) -> str:
+        return SERVICE_NAMES.get(self.service, self.service)
 
 
 @dataclass
@@ -70,7 +90,11 @@ def dashboard_summary(customer: Customer | SignedIn) -> DashboardSummary:
         last_failure_at=rows[0].failure_at if rows else None,
         last_failure_ip=rows[0].failure_ip if rows else None,
         invoices=int(rows[0].invoices or 0) if rows else 0,
-        lines=[row.ServiceLine for row in rows if row.ServiceLine is not None],
+        lines=[
+            DashboardLine(row.service, row.plan, row.device_label, row.activated_on)
+            for row in rows
+            if row.line_id is not None
+        ],
     )
 
 
@@ -79,6 +103,7 @@ def _dashboard_statement():
     # Built once per process: composing this statement costs more than running it (~2 ms
     # of SQLAlchemy expression building per request); the customer is a bound parameter.
     customer_id = bindparam("customer_id", type_=Integer)
+    lines = ServiceLine.__table__
 
     # The newest login_success is this very session; the one before it is "최근 접속".
     previous_event = (
@@ -131,11 +156,18 @@ def _dashboard_statement():
             previous.c.failure_at,
             previous.c.failure_ip,
             previous.c.invoices,
-            ServiceLine,
+            # Columns, not the ServiceLine entity: without an entity the statement runs as
+            # Core, and building ORM objects for a list the page only prints cost more
+            # than the statement.
+            lines.c.id.label("line_id"),
+            lines.c.service,
+            lines.c.plan,
+            lines.c.device_label,
+            lines.c.activated_on,
         )
         .select_from(previous)
-        .outerjoin(ServiceLine, ServiceLine.customer_id == customer_id)
-        .order_by(ServiceLine.id)
+        .outerjoin(lines, lines.c.customer_id == customer_id)
+        .order_by(lines.c.id)
     )
     return stmt
 

@@ -119,10 +119,9 @@ def change_password():
 
 @bp.get("/account/security")
 @login_required
-@loads_customer
 def security():
-    customer = signed_in_customer()
-    overview = auth.security_overview(customer, customer.current_session)
+    # Ids only: the light signed-in user has both, so no ORM row is loaded for this page.
+    overview = auth.security_overview(current_user.id, current_user.session_id)
     return render_template("auth/security.html", **vars(overview))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup
-from sqlalchemy import Integer, bindparam, delete, func, select, update
+from sqlalchemy import Integer, Row, bindparam, delete, func, select, update
 
 from portal.audit.services import record_event
 from portal.auth import cards, otp
@@ -191,13 +191,13 @@ class SecurityOverview:
     card_locked: bool
     otp_confirmed_at: datetime | None
     recovery_left: int
-    sessions: list[UserSession]
+    sessions: list[Row]  # portal.auth.sessions.sessions_of
     current_session_id: int | None
 
 
-def security_overview(customer: Customer, current: UserSession | None) -> SecurityOverview:
+def security_overview(customer_id: int, current_session_id: int | None) -> SecurityOverview:
     """The customer's second factors and sessions: two statements whatever the data."""
-    factors = db.session.execute(_FACTORS, {"customer_id": customer.id}).one()
+    factors = db.session.execute(_FACTORS, {"customer_id": customer_id}).one()
     serial, issued_at, locked_at, otp_confirmed_at, recovery_left = factors
     return SecurityOverview(
         card_serial_tail=cards.serial_tail(serial) if serial is not None else None,
@@ -205,8 +205,8 @@ def security_overview(customer: Customer, current: UserSession | None) -> Securi
         card_locked=serial is not None and locked_at is not None,
         otp_confirmed_at=otp_confirmed_at,
         recovery_left=recovery_left or 0,
-        sessions=sessions_of(customer.id),
-        current_session_id=current.id if current is not None else None,
+        sessions=sessions_of(customer_id),
+        current_session_id=current_session_id,
     )
 
 

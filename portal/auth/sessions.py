@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, request
 from flask_login import UserMixin, current_user
-from sqlalchemy import Integer, String, bindparam, delete, select, update
+from sqlalchemy import Integer, Row, String, bindparam, delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit.services import record_event
@@ -269,17 +269,26 @@ def end_other_sessions(customer: Customer, keep: UserSession | None) -> int:
     return result.rowcount or 0
 
 
+# Columns, not UserSession objects (each would bring its customer, lazy="joined"): the
+# security page only lists them.
 _SESSIONS_OF = (
-    select(UserSession)
+    select(
+        UserSession.id,
+        UserSession.created_at,
+        UserSession.last_seen_at,
+        UserSession.ip,
+        UserSession.user_agent,
+    )
     .where(UserSession.customer_id == bindparam("customer_id", type_=Integer))
     .order_by(UserSession.last_seen_at.desc())
     .limit(50)
 )
 
 
-def sessions_of(customer_id: int) -> list[UserSession]:
-    """The customer's sessions, the most recently active first (at most 50)."""
-    return list(db.session.scalars(_SESSIONS_OF, {"customer_id": customer_id}))
+def sessions_of(customer_id: int) -> list[Row]:
+    """The customer's sessions (id, created_at, last_seen_at, ip, user_agent), the most
+    recently active first (at most 50)."""
+    return list(db.session.execute(_SESSIONS_OF, {"customer_id": customer_id}))
 
 
 def ensure_recent_password(row: UserSession | None, *, now: datetime | None = None) -> None:
