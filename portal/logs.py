@@ -113,7 +113,8 @@ class JsonFormatter(logging.Formatter):
         }
         if has_request_context():
             entry["method"] = request.method
-            entry["path"] = request.path
+            # As in the request line: a password-reset link's secret stays out of the logs.
+            entry["path"] = _loggable_path()
         if record.exc_info:
             # exc_text is the traceback as RedactFilter left it.
             entry["exception"] = record.exc_text or self.formatException(record.exc_info)

@@ -174,6 +174,26 @@ def test_the_token_stays_out_of_the_logs(app, client, runner, smtp, customer, ca
     assert "/login/reset/<token>" in caplog.text
 
 
+def test_the_token_stays_out_of_production_json_lines(app, client, runner, smtp, customer):
+    # Production writes JSON lines whose "path" field is filled from the request: it must
+    # hold the rule's placeholder too, not the link's secret.
+    import io
+    import json
+
+    from portal.logs import JsonFormatter
+
+    token = _reset_link(client, runner, smtp, customer)
+    handler = app.logger.handlers[0]
+    stream = io.StringIO()
+    handler.setStream(stream)
+    handler.setFormatter(JsonFormatter())
+    client.get(f"/login/reset/{token}")
+    written = stream.getvalue()
+    assert token not in written
+    entries = [json.loads(line) for line in written.splitlines()]
+    assert entries and all(e["path"] == "/login/reset/<token>" for e in entries)
+
+
 def test_reset_page_without_a_link(client):
     response = client.get("/login/reset")
     assert response.status_code == 400
