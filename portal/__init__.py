@@ -46,17 +46,12 @@ def create_app(config: object = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions, the database pragmas, logging, headers and templates."""
-    from portal import database, models, templating  # noqa: F401 - models: full metadata
+    from portal import database, frontcache, models, templating  # noqa: F401 - models: metadata
     from portal.audit import access
     from portal.auth.sessions import load_user_from_session
     from portal.extensions import babel, csrf, db, limiter, login_manager
     from portal.logs import configure_logging
     from portal.security import register_security
-
-    proxies = int(app.config.get("PORTAL_TRUSTED_PROXIES", 0) or 0)
-    if proxies:
-        # Only as many X-Forwarded-* hops as there are real proxies in front of us.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     configure_logging(app)
     db.init_app(app)
@@ -74,6 +69,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user_from_session)
     register_security(app)
     templating.register(app)
+    # Outside the request transaction's retry: a replayed page touches no database.
+    frontcache.register(app)
+    proxies = int(app.config.get("PORTAL_TRUSTED_PROXIES", 0) or 0)
+    if proxies:
+        # Only as many X-Forwarded-* hops as there are real proxies in front of us. The
+        # outermost layer, so the front cache keys its pages on the client's scheme/host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def register_migrations(app: Flask) -> None:

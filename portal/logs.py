@@ -96,7 +96,11 @@ class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` (or ``-`` outside a request) to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        if has_request_context():
+            record.request_id = g.get("request_id", "-")
+        elif not hasattr(record, "request_id"):
+            # A request served before Flask (portal.frontcache) passes its own id.
+            record.request_id = "-"
         return True
 
 
@@ -114,17 +118,23 @@ class JsonFormatter(logging.Formatter):
         if has_request_context():
             entry["method"] = request.method
             # As in the request line: a password-reset link's secret stays out of the logs.
-            entry["path"] = _loggable_path()
+            entry["path"] = loggable_path()
+        elif hasattr(record, "http"):
+            entry["method"], entry["path"] = record.http
         if record.exc_info:
             # exc_text is the traceback as RedactFilter left it.
             entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
+def new_request_id() -> str:
+    return secrets.token_hex(8)
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 
 
-def _loggable_path() -> str:
+def loggable_path() -> str:
     """The request's path, with a URL variable named ``token`` (a password-reset link's
     secret) written as the rule's placeholder: a link still valid must not sit in the logs."""
     rule = request.url_rule
@@ -149,12 +159,20 @@ def configure_logging(app: Flask) -> None:
     @app.before_request
     def assign_request_id() -> None:
         # Always our own random id: a client-chosen X-Request-ID could forge log lines.
-        g.request_id = secrets.token_hex(8)
+        g.request_id = new_request_id()
 
     @app.after_request
     def log_request(response):
         if not request.path.startswith("/static/"):
             # The path only, never the query string: nothing secret rides in URLs, but a
             # mistyped link must not put personal data into the logs either.
-            app.logger.info("%s %s %s", request.method, _loggable_path(), response.status_code)
+            app.logger.info("%s %s %s", request.method, loggable_path(), response.status_code)
         return response
+
+
+def log_request_line(app: Flask, method: str, path: str, status: int, request_id: str) -> None:
+    """The request line of a response sent without a Flask request (portal.frontcache):
+    the same line, with the id and the method and path passed in."""
+    app.logger.info(
+        "%s %s %s", method, path, status, extra={"request_id": request_id, "http": (method, path)}
+    )

@@ -41,12 +41,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.dbtypes import KST, UTCDateTime, kst_today, utcnow
 from portal.extensions import db
+from portal.logs import loggable_path
 
 ROW_ID = 1
 # A rendered page is a few kilobytes; this bounds a worker's cache to a few megabytes even
 # when visitors vary the query string or the popup cookies at will.
 MAX_PAGES = 512
 CSRF_PLACEHOLDER = "__portal_csrf_placeholder_4b1e__"
+# The WSGI environ key by which a view lets portal.frontcache keep its response.
+SHARED = "portal.shared"
 
 
 class ContentVersion(db.Model):
@@ -85,8 +88,24 @@ class _WorkerCache:
     changed_at: datetime | None = None
     checked_at: float = 0.0
     pages: OrderedDict = field(default_factory=OrderedDict)
+    # Whole responses replayed before Flask (portal.frontcache), keyed by the request.
+    responses: OrderedDict = field(default_factory=OrderedDict)
     # Small derived values keyed by the content key (the policy banner).
     values: dict = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.pages.clear()
+        self.responses.clear()
+        self.values.clear()
+
+    def fresh_key(self, ttl: float) -> tuple[int, str] | None:
+        """The content key if this worker's copy of the version may be used without a
+        query (read within ``ttl`` seconds, no scheduled change due), else None."""
+        if self.version is None or ttl <= 0 or monotonic() - self.checked_at >= ttl:
+            return None
+        if self.next_change_at is not None and utcnow() >= self.next_change_at:
+            return None
+        return (self.version, kst_today().isoformat())
 
 
 def _worker() -> _WorkerCache:
@@ -107,8 +126,7 @@ def forget(app: Flask | None = None) -> None:
     if cache is not None:
         with cache.lock:
             cache.version = None
-            cache.pages.clear()
-            cache.values.clear()
+            cache.clear()
 
 
 # --- the shared version ------------------------------------------------------------------
@@ -185,10 +203,10 @@ def content_key() -> tuple[int, str]:
     Reads the shared row at most every ``PORTAL_CONTENT_VERSION_SECONDS`` in this worker.
     """
     cache = _worker()
-    ttl = current_app.config.get("PORTAL_CONTENT_VERSION_SECONDS", 0)
-    now = monotonic()
-    if cache.version is None or ttl <= 0 or now - cache.checked_at >= ttl:
-        _read_version(cache, now)
+    key = cache.fresh_key(current_app.config.get("PORTAL_CONTENT_VERSION_SECONDS", 0))
+    if key is not None:
+        return key
+    _read_version(cache, monotonic())
     if cache.next_change_at is not None and utcnow() >= cache.next_change_at:
         # A scheduled notice has just been published: a new version for everyone.
         bump(db.session(), only_if_due=utcnow())
@@ -206,8 +224,7 @@ def _read_version(cache: _WorkerCache, now: float) -> None:
     version, next_change_at, changed_at = tuple(row) if row is not None else (0, None, None)
     with cache.lock:
         if version != cache.version:
-            cache.pages.clear()
-            cache.values.clear()
+            cache.clear()
         cache.version, cache.next_change_at, cache.checked_at = version, next_change_at, now
         cache.changed_at = changed_at
 
@@ -262,6 +279,7 @@ def render_cached(key: tuple, render: Callable[[], str], *, cache: bool = True) 
         # uncached rather than fail it; the sign-in form needs no data of its own.
         db.session.rollback()
         return render()
+    share(from_key[1])
     worker = _worker()
     body = worker.pages.get(from_key)
     if body is None:
@@ -273,6 +291,16 @@ def render_cached(key: tuple, render: Callable[[], str], *, cache: bool = True) 
     if CSRF_PLACEHOLDER in body:
         body = body.replace(CSRF_PLACEHOLDER, generate_csrf())
     return body
+
+
+def share(key: tuple[int, str]) -> None:
+    """Let portal.frontcache replay this response to identical anonymous requests while
+    ``key`` (the content key it was made under) stays current.
+
+    Called only for the shared copy of a page (nobody signed in, no flash waiting); the
+    middleware still refuses a response that sets a cookie (a CSRF token was made).
+    """
+    request.environ[SHARED] = (key, loggable_path())
 
 
 def is_anonymous_view() -> bool:

@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
         "dbtypes",
         "database",
         "pagecache",
+        "frontcache",
         "logs",
         "security",
         "forms",

@@ -61,6 +61,8 @@ def _cacheable(render: Callable[[], str]) -> Response:
         request.environ, etag=etag, last_modified=last_modified
     ):
         response = Response(status=304)
+        if not signed_in:
+            pagecache.share(key)  # the 304 too is the same for every anonymous visitor
     else:
         body = pagecache.render_cached(
             (request.full_path, locale), render, cache=not (signed_in or flashes)
