@@ -21,6 +21,7 @@ which re-reads the version (and drops every kept response when it has changed).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -29,8 +30,10 @@ from flask import Flask
 from portal import pagecache
 from portal.logs import log_request_line, new_request_id
 
-# Bounds a worker's kept responses (a few kilobytes each) when cookies vary at will.
+# Bounds a worker's kept responses when visitors vary their cookies or query at will: the
+# oldest go first. In bytes too, since the policy page alone is tens of kilobytes.
 MAX_RESPONSES = 256
+MAX_BYTES = 4 * 1024 * 1024
 # Everything in the environ a shared page's response can depend on, besides the content.
 _KEY = (
     "PATH_INFO",
@@ -129,11 +132,18 @@ class FrontCache:
         # Kept only if the version it was made under is still this worker's (a change
         # committed during the request has already dropped it).
         if worker is not None and worker.fresh_key(self._ttl()) == content_key:
-            with worker.lock:
-                worker.responses[key] = kept
-                while len(worker.responses) > MAX_RESPONSES:
-                    worker.responses.popitem(last=False)
+            _keep(worker.responses, key, kept, worker.lock)
         return [data]
+
+
+def _keep(responses: OrderedDict, key: tuple, kept: _Kept, lock) -> None:
+    with lock:
+        responses.pop(key, None)
+        responses[key] = kept
+        size = sum(len(k.body) for k in responses.values())
+        while len(responses) > MAX_RESPONSES or size > MAX_BYTES:
+            _, oldest = responses.popitem(last=False)
+            size -= len(oldest.body)
 
 
 def register(app: Flask) -> None:

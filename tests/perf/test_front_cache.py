@@ -217,3 +217,18 @@ def test_the_version_row_read_again_drops_every_kept_response(app, db, visitor, 
     # Only the copy made under the new version is left.
     (kept,) = worker.responses.values()
     assert kept.content_key == worker.fresh_key(60)
+
+
+def test_kept_responses_are_bounded_in_number_and_bytes(app, visitor, monkeypatch):
+    from portal import frontcache
+
+    # A visitor varying the query string at will: the oldest copies go first.
+    monkeypatch.setattr(frontcache, "MAX_RESPONSES", 3)
+    for n in range(5):
+        visitor.get(f"/privacy?n={n}")
+    responses = app.extensions["pagecache"].responses
+    assert [key[1] for key in responses] == ["n=2", "n=3", "n=4"]
+    size = len(next(iter(responses.values())).body)
+    monkeypatch.setattr(frontcache, "MAX_BYTES", size * 2)
+    visitor.get("/privacy?n=5")
+    assert [key[1] for key in responses] == ["n=4", "n=5"]
