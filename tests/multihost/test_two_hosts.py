@@ -3,8 +3,9 @@ same secrets, one PostgreSQL and one Redis, as behind a load balancer that does 
 browser to a host.
 
 A session made through one host works through the other, logging out through one ends it on
-both, and the account lockout (counted in the database) and the per-IP rate limit (counted in
-Redis) reached through one host hold on the other. Needs PostgreSQL and Redis: skipped
+both, the account lockout (counted in the database) and the per-IP rate limit (counted in
+Redis) reached through one host hold on the other, and a notice published elsewhere reaches
+both hosts' memory-served public pages within seconds. Needs PostgreSQL and Redis: skipped
 without them, a failure under REQUIRE_POSTGRES=1.
 """
 
@@ -226,3 +227,27 @@ def test_a_rate_limit_reached_through_one_host_holds_on_the_other(two_hosts):
     refused = browser.request(two_hosts.b, "POST", "/login", form)
     assert refused.status == 429
     assert re.fullmatch(r"\d+", dict(refused.headers).get("Retry-After", ""))
+
+
+def test_a_notice_published_elsewhere_shows_on_every_host_within_seconds(two_hosts, app, db):
+    # Each host keeps its anonymous pages in memory (portal.pagecache, portal.frontcache)
+    # and re-reads the shared content version every PORTAL_CONTENT_VERSION_SECONDS (2 by
+    # default): a notice published anywhere reaches every host's visitors within that.
+    from portal.policy.notices import post_notice
+
+    visitor = Browser(two_hosts)  # no cookies: served from memory once kept
+    title = f"두 서버 공지 {time.monotonic_ns()}"
+    for port in (two_hosts.a, two_hosts.b):
+        for _ in range(3):
+            assert title not in visitor.request(port, "GET", "/notices").body
+    post_notice(title=title, body_md="본문")
+    db.session.commit()  # another process: neither host is told
+    published = time.monotonic()
+    waited = {}
+    for port in (two_hosts.a, two_hosts.b):
+        while title not in visitor.request(port, "GET", "/notices").body:
+            assert time.monotonic() - published < 10, f"host {port} still shows the old board"
+            time.sleep(0.1)
+        waited[port] = time.monotonic() - published
+    # The TTL plus a request's time; generous for a loaded CI machine.
+    assert max(waited.values()) < 6, waited
