@@ -62,10 +62,13 @@ def _without_request_id(response) -> list[tuple[str, str]]:
     return [(n, v) for n, v in response.headers.items() if n != "X-Request-ID"]
 
 
-@pytest.mark.parametrize("path", ["/privacy", "/notices", "/privacy/versions", "/notices?page=1"])
+@pytest.mark.parametrize(
+    "path", ["/privacy", "/notices", "/privacy/versions", "/notices?page=1", "/"]
+)
 def test_a_public_page_is_replayed_as_flask_sent_it(app, db, visitor, dispatched, path):
     first = visitor.get(path)
     assert first.status_code == 200 and dispatched == [path.split("?")[0]]
+    assert "Set-Cookie" not in first.headers
     with count_statements(db.engine) as statements:
         again = visitor.get(path)
     assert dispatched == [path.split("?")[0]]  # not dispatched again
@@ -173,6 +176,18 @@ def test_a_signed_in_customer_is_never_served_a_shared_copy(app, auth, customer,
     page = auth.client.get("/privacy")
     assert dispatched[-2:] == ["/privacy", "/privacy"]
     assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_the_home_page_with_a_popup_is_not_kept(app, db, visitor, dispatched):
+    # The popup's "not today" form works without JavaScript: it carries the visitor's own
+    # CSRF token, so the page starts a session and is served by Flask each time.
+    post_notice(title="점검 안내", body_md="본문", popup=True)
+    db.session.commit()
+    for _ in range(2):
+        response = visitor.get("/")
+        assert "점검 안내" in response.get_data(as_text=True)
+        assert "Set-Cookie" in response.headers
+    assert dispatched == ["/", "/"]
 
 
 def test_a_page_that_sets_a_cookie_is_not_kept(app, visitor, dispatched):
