@@ -3,13 +3,13 @@
     .venv/bin/python bench/explain.py [--url postgresql://…/bench_100k] [--large 10000]
 
 Requests each list page with the Flask test client against the dataset database (made by
-``bench/dataset.py``), signed in through the real forms: as a customer (security history,
-billing invoices, notices board and its last page, home popups, sessions, inquiries,
-disclosures) and as each demo staff role (customer search by name, phone and login ID, the
-withdrawal, correction and inquiry queues, the access log). Every SELECT sent is recorded
-with its parameters (SQLAlchemy ``before_cursor_execute``) and explained with
-``EXPLAIN (FORMAT JSON)``; the command exits 1 when a plan reads a large table
-(more than ``--large`` rows, from ``pg_class.reltuples``) with a sequential scan.
+``bench/dataset.py``, built first when missing), signed in through the real forms: as a customer
+(security history, billing invoices, notices board and its last page, home popups, sessions,
+inquiries, disclosures) and as each demo staff role (customer search by name, phone and login
+ID, the withdrawal, correction and inquiry queues, the access log). Every SELECT sent is
+recorded with its parameters (SQLAlchemy ``before_cursor_execute``) and explained with ``EXPLAIN
+(FORMAT JSON)``; the command exits 1 when a plan reads a large table (more than ``--large``
+rows, from ``pg_class.reltuples``) with a sequential scan.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common
+from bench import common, dataset
 
 CUSTOMER_PAGES = [
     "/account/history",
@@ -239,11 +239,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", default=common.DEFAULT_PG.rsplit("/", 1)[0] + "/bench_100k")
+    parser.add_argument("--url", default=dataset.default_url(100_000))
     parser.add_argument("--large", type=int, default=LARGE_ROWS, help="rows (10000)")
     parser.add_argument("--verbose", action="store_true", help="print every statement")
     args = parser.parse_args(argv)
-    common.check_bench_database(args.url)
+    dataset.ensure(args.url, 100_000)
     with tempfile.TemporaryDirectory(prefix="portal-explain-") as tmp:
         env = common.portal_env(common.sqlalchemy_url(args.url), Path(tmp))
         os.environ.update(

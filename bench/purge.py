@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=None, help="the command's default")
     args = parser.parse_args(argv)
-    common.check_bench_database(args.url)
+    dataset.ensure(args.url, 100_000)
     import psycopg
 
     with psycopg.connect(common.libpq_url(args.url)) as conn:

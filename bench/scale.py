@@ -1,12 +1,13 @@
 """p50 of every page at 1 k and at 100 k customers (``make bench-scale``); target within 1.2×.
 
-    .venv/bin/python bench/scale.py [--make] [--rounds 2] [--seconds 5] [--page /billing ...]
+    .venv/bin/python bench/scale.py [--rounds 2] [--seconds 5] [--page /billing ...]
 
-Measures the two datasets of ``bench/dataset.py`` (``bench_1k`` and ``bench_100k``; ``--make``
-builds any that is missing) one after the other, each exactly as ``make bench`` does on
-PostgreSQL (paired bare runs, signed-in pages through the real forms), and prints per page the
-p50 at each scale and their quotient. The quotient of the ratios to bare is printed too: it
-discounts a change in the machine's load between the two measurements.
+Measures the two datasets of ``bench/dataset.py`` (``bench_1k`` and ``bench_100k``; any that is
+missing is built first, so a fresh clone needs only this command) one after the other, each
+exactly as ``make bench`` does on PostgreSQL (paired bare runs, signed-in pages through the real
+forms), and prints per page the p50 at each scale and their quotient. The quotient of the ratios
+to bare is printed too: it discounts a change in the machine's load between the two
+measurements.
 """
 
 from __future__ import annotations
@@ -21,17 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common, dataset, run
 
 TARGET = 1.2
-
-
-def exists(url: str) -> bool:
-    import psycopg
-
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(common.libpq_url(admin)) as conn:
-        name = common.database_name(url)
-        return bool(
-            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        )
 
 
 def compare(small: dict, large: dict) -> list[dict]:
@@ -63,7 +53,6 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--small-url", default=dataset.default_url(1_000))
     parser.add_argument("--large-url", default=dataset.default_url(100_000))
-    parser.add_argument("--make", action="store_true", help="build missing datasets first")
     run.add_load_options(parser)
     parser.set_defaults(rounds=2)
     args = parser.parse_args(argv)
@@ -74,14 +63,7 @@ def main(argv=None) -> int:
             ("1k", args.small_url, 1_000),
             ("100k", args.large_url, 100_000),
         ):
-            common.check_bench_database(url)
-            if not exists(url):
-                if not args.make:
-                    raise SystemExit(
-                        f"{common.database_name(url)} is missing: make bench-dataset"
-                        f" BENCH_ARGS='--scale {label}', or pass --make"
-                    )
-                dataset.make_dataset(url, customers)
+            dataset.ensure(url, customers)
             instance = Path(tmp) / label
             instance.mkdir()
             common.log(f"measuring {common.database_name(url)}")
