@@ -225,7 +225,12 @@ def test_dataset_generates_its_rows_and_nothing_is_past_retention(app, db, datab
     from portal.retention.store import purge
 
     db.session.remove()
-    counts = dataset.generate(db.engine.url.render_as_string(hide_password=False), 40)
+    url = db.engine.url.render_as_string(hide_password=False)
+    # The bench commands build a dataset when it is missing: no database, or no customers.
+    assert not dataset.exists(url.rsplit("/", 1)[0] + "/bench_never_made")
+    assert not dataset.exists(url)
+    counts = dataset.generate(url, 40)
+    assert dataset.exists(url)
     assert counts == {
         "customers": 40,
         "security_events": 400,
