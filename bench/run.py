@@ -20,9 +20,12 @@ Results go to bench/results/bench-<time>.json (git-ignored).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -100,8 +103,35 @@ def prepare(kind: str, url: str, env: dict, *, recreate: bool) -> dict:
     return common.inprocess(env, "demo")
 
 
-def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True) -> dict:
-    """Serve the portal on ``url`` and the bare app; return the measured pages."""
+@dataclass
+class Served:
+    """One portal served by gunicorn on its database, its demo customers signed in."""
+
+    kind: str
+    env: dict
+    instance: Path
+    server: common.Server
+    pages: dict[str, dict]  # by name, paths filled in for this database's demo data
+    headers: dict[str, dict]  # by page name: the cookies or If-None-Match to send
+    statements: dict
+
+    def run(self, name: str, args, seconds: int, warmup: bool = False) -> dict:
+        page = self.pages[name]
+        return common.wrk(
+            self.server.base,
+            page["path"],
+            seconds=seconds,
+            connections=args.connections,
+            headers=self.headers[name],
+            expected_status=page["status"],
+            warmup=warmup,
+        )
+
+
+@contextlib.contextmanager
+def serving(kind: str, url: str, args, instance: Path, *, recreate: bool) -> Iterator[Served]:
+    """Prepare ``url``, count each page's statements in process, serve the portal on it and
+    sign the demo customers in through the real forms."""
     env = common.portal_env(url, instance)
     demo = prepare(kind, url, env, recreate=recreate)
     pages = [
@@ -112,8 +142,7 @@ def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True)
     spec.write_text(json.dumps({"pages": pages, "customer": demo["customers"][0]}))
     log("counting statements in process")
     statements = common.inprocess(env, "statements", str(spec))
-
-    log(f"serving the portal and the bare app ({args.workers} sync workers each)")
+    log(f"serving the portal on {kind} ({args.workers} sync workers)")
     portal = common.serve(
         "wsgi:app",
         env,
@@ -121,13 +150,6 @@ def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True)
         cwd=common.ROOT,
         extra=args.gunicorn_arg,
         log_file=instance / "portal.log",
-    )
-    bare = common.serve(
-        "bare_app:app",
-        env,
-        workers=args.workers,
-        cwd=common.BENCH,
-        log_file=instance / "bare.log",
     )
     try:
         cookies = [
@@ -144,74 +166,103 @@ def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True)
                 _, got, _ = common.http_request(portal, "GET", page["path"])
                 headers["If-None-Match"] = got["ETag"]
             headers_of[page["name"]] = headers
+        yield Served(
+            kind, env, instance, portal, {p["name"]: p for p in pages}, headers_of, statements
+        )
+    finally:
+        portal.stop()
 
-        results = {p["name"]: common.PageResult(p["name"]) for p in pages}
-        rejected: dict[str, str] = {}
 
-        def portal_run(page, seconds, warmup=False):
-            return common.wrk(
-                portal.base,
-                page["path"],
-                seconds=seconds,
-                connections=args.connections,
-                headers=headers_of[page["name"]],
-                expected_status=page["status"],
-                warmup=warmup,
-            )
+def alternate(served: list[Served], args) -> list[dict]:
+    """Load every page of every served portal, each run paired with a bare run just before it.
 
-        def bare_run(seconds):
-            return common.wrk(bare.base, "/", seconds=seconds, connections=args.connections)
+    With several portals (``make bench-scale`` serves two datasets at once) the order among
+    them turns round each round, so neither always runs right after the bare app.
+    """
+    names = list(served[0].pages)
+    log(f"serving the bare app ({args.workers} sync workers)")
+    bare = common.serve(
+        "bare_app:app",
+        served[0].env,
+        workers=args.workers,
+        cwd=common.BENCH,
+        log_file=served[0].instance / "bare.log",
+    )
+    results = [{n: common.PageResult(n) for n in names} for _ in served]
+    rejected: list[dict[str, str]] = [{} for _ in served]
 
+    def bare_run(seconds):
+        return common.wrk(bare.base, "/", seconds=seconds, connections=args.connections)
+
+    try:
         if args.warmup:
             log("warming up")
             bare_run(args.warmup)
-            for page in pages:
-                try:
-                    portal_run(page, args.warmup, warmup=True)
-                except RunRejected as exc:
-                    rejected[page["name"]] = str(exc)
+            for i, target in enumerate(served):
+                for name in names:
+                    try:
+                        target.run(name, args, args.warmup, warmup=True)
+                    except RunRejected as exc:
+                        rejected[i][name] = str(exc)
         for round_no in range(1, args.rounds + 1):
             log(f"round {round_no}/{args.rounds}")
-            for page in pages:
-                if page["name"] in rejected:
-                    continue
-                baseline = bare_run(args.seconds)
-                try:
-                    got = portal_run(page, args.seconds)
-                except RunRejected as exc:
-                    rejected[page["name"]] = str(exc)
-                    continue
-                results[page["name"]].rounds.append(
-                    {
-                        "rps": got["rps"],
-                        "p50_us": got["p50_us"],
-                        "p99_us": got["p99_us"],
-                        "bare_rps": baseline["rps"],
-                        "bare_p50_us": baseline["p50_us"],
-                        "statuses": got["statuses"],
-                    }
-                )
-        rss = {
-            "portal": {pid: common.rss_kib(pid) for pid in portal.worker_pids()},
-            "bare": {pid: common.rss_kib(pid) for pid in bare.worker_pids()},
-        }
-    finally:
-        portal.stop()
-        bare.stop()
-    if rejected:  # keep the server's own account of what went wrong
-        errors = [
-            line
-            for line in (instance / "portal.log").read_text().splitlines()
-            if '"level": "ERROR"' in line or "Traceback" in line or "Error" in line
+            order = list(enumerate(served))
+            if round_no % 2 == 0:
+                order.reverse()
+            for name in names:
+                for i, target in order:
+                    if name in rejected[i]:
+                        continue
+                    baseline = bare_run(args.seconds)
+                    try:
+                        got = target.run(name, args, args.seconds)
+                    except RunRejected as exc:
+                        rejected[i][name] = str(exc)
+                        continue
+                    results[i][name].rounds.append(
+                        {
+                            "rps": got["rps"],
+                            "p50_us": got["p50_us"],
+                            "p99_us": got["p99_us"],
+                            "bare_rps": baseline["rps"],
+                            "bare_p50_us": baseline["p50_us"],
+                            "statuses": got["statuses"],
+                        }
+                    )
+        bare_rss = {pid: common.rss_kib(pid) for pid in bare.worker_pids()}
+        rss = [
+            {
+                "portal": {pid: common.rss_kib(pid) for pid in t.server.worker_pids()},
+                "bare": bare_rss,
+            }
+            for t in served
         ]
-        rejected["portal log"] = "\n".join(errors[-20:]) or "(no error logged)"
-    rows = []
-    for page in pages:
-        result = results[page["name"]]
-        result.statements = statements.get(page["name"])
-        if page["name"] not in rejected:
-            rows.append(result.summary())
-    return {"database": kind, "pages": rows, "rejected": rejected, "rss_kib": rss}
+    finally:
+        bare.stop()
+    measured = []
+    for target, found, failed, memory in zip(served, results, rejected, rss, strict=True):
+        if failed:  # keep the server's own account of what went wrong
+            errors = [
+                line
+                for line in (target.instance / "portal.log").read_text().splitlines()
+                if '"level": "ERROR"' in line or "Traceback" in line or "Error" in line
+            ]
+            failed["portal log"] = "\n".join(errors[-20:]) or "(no error logged)"
+        rows = []
+        for name in names:
+            found[name].statements = target.statements.get(name)
+            if name not in failed:
+                rows.append(found[name].summary())
+        measured.append(
+            {"database": target.kind, "pages": rows, "rejected": failed, "rss_kib": memory}
+        )
+    return measured
+
+
+def measure(kind: str, url: str, args, instance: Path, *, recreate: bool = True) -> dict:
+    """Serve the portal on ``url`` and the bare app; return the measured pages."""
+    with serving(kind, url, args, instance, recreate=recreate) as served:
+        return alternate([served], args)[0]
 
 
 def report(measured: dict) -> None:

@@ -2,17 +2,18 @@
 
     .venv/bin/python bench/scale.py [--rounds 2] [--seconds 5] [--page /billing ...]
 
-Measures the two datasets of ``bench/dataset.py`` (``bench_1k`` and ``bench_100k``; any that is
-missing is built first, so a fresh clone needs only this command) one after the other, each
-exactly as ``make bench`` does on PostgreSQL (paired bare runs, signed-in pages through the real
-forms), and prints per page the p50 at each scale and their quotient. The quotient of the ratios
-to bare is printed too: it discounts a change in the machine's load between the two
-measurements.
+Serves the two datasets of ``bench/dataset.py`` (``bench_1k`` and ``bench_100k``; any that is
+missing is built first, so a fresh clone needs only this command) side by side and measures them
+as ``make bench`` does on PostgreSQL (each run paired with a bare run just before it, signed-in
+pages through the real forms), page by page in turn, so a drift in the machine's speed weighs on
+both scales alike. It prints per page the p50 at each scale and their quotient, and the
+quotient of the ratios to bare.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -57,20 +58,31 @@ def main(argv=None) -> int:
     parser.set_defaults(rounds=2)
     args = parser.parse_args(argv)
     common.ensure_wrk()
-    measured = {}
-    with tempfile.TemporaryDirectory(prefix="portal-scale-") as tmp:
-        for label, url, customers in (
-            ("1k", args.small_url, 1_000),
-            ("100k", args.large_url, 100_000),
-        ):
-            dataset.ensure(url, customers)
+    scales = (("1k", args.small_url, 1_000), ("100k", args.large_url, 100_000))
+    for _, url, customers in scales:
+        dataset.ensure(url, customers)
+    with (
+        tempfile.TemporaryDirectory(prefix="portal-scale-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        served = []
+        for label, url, _ in scales:
             instance = Path(tmp) / label
             instance.mkdir()
-            common.log(f"measuring {common.database_name(url)}")
-            measured[label] = run.measure(
-                "postgresql", common.sqlalchemy_url(url), args, instance, recreate=False
+            served.append(
+                stack.enter_context(
+                    run.serving(
+                        "postgresql", common.sqlalchemy_url(url), args, instance, recreate=False
+                    )
+                )
             )
-            run.report(measured[label])
+        common.log("measuring bench_1k and bench_100k in turn, page by page")
+        measured = dict(
+            zip((label for label, _, _ in scales), run.alternate(served, args), strict=True)
+        )
+    for label, result in measured.items():
+        print(f"\n# {label}")
+        run.report(result)
     rows = compare(measured["1k"], measured["100k"])
     print(
         "\n| page | p50 at 1 k (ms) | p50 at 100 k (ms) | 100 k ÷ 1 k"
