@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.account import views as _account_views  # noqa: F401 - attaches routes
     from portal.admin import bp as admin_bp
     from portal.admin import customer_views as _admin_customer_views  # noqa: F401
+    from portal.admin import disclosure_views as _admin_disclosure_views  # noqa: F401
     from portal.admin import import_views as _admin_import_views  # noqa: F401
     from portal.admin import office_views as _admin_office_views  # noqa: F401
     from portal.admin import queue_views as _admin_queue_views  # noqa: F401

@@ -1,6 +1,7 @@
-"""Back-office queues: withdrawal requests, correction requests, inquiries, the disclosures
-ledger (SPEC §7). Each action calls the same service as its ``flask`` command; the rules
-(unpaid fees, one completion, reasons, items under correction) are the services'.
+"""Back-office queues: withdrawal requests, correction requests, inquiries (SPEC §7; the
+disclosures ledger is ``disclosure_views``). Each action calls the same service as its
+``flask`` command; the rules (unpaid fees, one completion, reasons, items under correction)
+are the services'.
 
 Every page that shows a customer's data, and every decision, writes an access-log record
 naming the customer and the fields (never their values). Completing a withdrawal destroys
@@ -37,7 +38,6 @@ from portal.account.corrections import (
     open_correction_count,
     reject_correction,
 )
-from portal.account.disclosures import ITEMS, disclosure_ledger, item_label, record_disclosure
 from portal.account.errors import (
     AccountError,
     CorrectionNotFound,
@@ -55,9 +55,8 @@ from portal.admin.guards import recent_password, typed_confirmation
 from portal.admin.menu import menu_item
 from portal.admin.permissions import requires
 from portal.admin.signin import note
-from portal.customers.errors import UnderCorrection, ValidationFailed
+from portal.customers.errors import ValidationFailed
 from portal.customers.messages import FIELD_LABELS
-from portal.customers.services import customer_by_login_id
 from portal.extensions import db
 from portal.pagination import parse_page
 from portal.policy.retention import PERIODS
@@ -121,7 +120,6 @@ menu_item(
     CountedLabel(_l("문의·민원"), unanswered_count),
     order=32,
 )
-menu_item("admin.disclosure_ledger_page", "disclosures.record", _l("제3자 제공 기록"), order=33)
 
 CORRECTION_VIEW_LABELS = {
     "open": _l("처리 대기"),
@@ -139,7 +137,8 @@ def customer_url(customer_id: int) -> str:
         return f"/admin/customers/{customer_id}"
 
 
-def _render(template: str, status: int = 200, **context):
+def render_queue_page(template: str, status: int = 200, **context):
+    """A back-office page that links and masks customers (the queues and the ledger)."""
     return (
         render_template(
             template,
@@ -160,7 +159,7 @@ def _render(template: str, status: int = 200, **context):
 def withdrawal_queue():
     page = open_requests_page(page=parse_page(request.args.get("page")), per_page=PER_PAGE)
     note(g.staff, "list", fields=["login_id", "withdrawal_request"])
-    return _render("admin/queues/withdrawals.html", page=page)
+    return render_queue_page("admin/queues/withdrawals.html", page=page)
 
 
 def _withdrawal_page(
@@ -171,7 +170,7 @@ def _withdrawal_page(
     except NoOpenRequest:
         abort(404)
     note(g.staff, "view", customer_id=queued.customer.id, fields=WITHDRAWAL_VIEW_FIELDS)
-    return _render(
+    return render_queue_page(
         "admin/queues/withdrawal.html",
         status,
         queued=queued,
@@ -268,7 +267,7 @@ def correction_queue():
         view=view, page=parse_page(request.args.get("page")), per_page=PER_PAGE
     )
     note(g.staff, "list", fields=["login_id", "correction_request"])
-    return _render(
+    return render_queue_page(
         "admin/queues/corrections.html", page=page, view=view, views=CORRECTION_VIEW_LABELS
     )
 
@@ -279,7 +278,7 @@ def _correction_page(correction_id: int, *, errors=None, values=None, error=None
     except CorrectionNotFound:
         abort(404)
     note(g.staff, "view", customer_id=customer.id, fields=["login_id", row.field])
-    return _render(
+    return render_queue_page(
         "admin/queues/correction.html",
         status,
         row=row,
@@ -369,7 +368,9 @@ def inquiry_queue():
         answered=view == "answered", page=parse_page(request.args.get("page")), per_page=PER_PAGE
     )
     note(g.staff, "list", fields=["login_id", "subject"])
-    return _render("admin/queues/inquiries.html", page=page, view=view, views=INQUIRY_VIEW_LABELS)
+    return render_queue_page(
+        "admin/queues/inquiries.html", page=page, view=view, views=INQUIRY_VIEW_LABELS
+    )
 
 
 def _inquiry_page(inquiry_id: int, *, errors=None, values=None, error=None, status=200):
@@ -378,7 +379,7 @@ def _inquiry_page(inquiry_id: int, *, errors=None, values=None, error=None, stat
     except InquiryNotFound:
         abort(404)
     note(g.staff, "view", customer_id=row.customer_id, fields=["login_id", *INQUIRY_FIELDS])
-    return _render(
+    return render_queue_page(
         "admin/queues/inquiry.html",
         status,
         row=row,
@@ -412,58 +413,3 @@ def answer_inquiry_request(inquiry_id: int):
     note(g.staff, "inquiry_answer", customer_id=row.customer_id, fields=["answer"])
     flash(m.INQUIRY_ANSWERED, "success")
     return redirect(url_for("admin.inquiry_queue"))
-
-
-# --- disclosures ledger -------------------------------------------------------------------
-
-
-def _ledger(*, errors=None, values=None, status=200):
-    page = disclosure_ledger(page=parse_page(request.args.get("page")), per_page=PER_PAGE)
-    note(g.staff, "list", fields=["login_id", "disclosures"])
-    return _render(
-        "admin/queues/disclosures.html",
-        status,
-        page=page,
-        items=[(key, str(label)) for key, label in ITEMS.items()],
-        item_label=item_label,
-        errors=errors or {},
-        values=values or {"login_id": request.args.get("login_id", ""), "items": []},
-    )
-
-
-@bp.get("/disclosures")
-@requires("disclosures.record")
-def disclosure_ledger_page():
-    return _ledger()
-
-
-@bp.post("/disclosures")
-@requires("disclosures.record")
-def record_disclosure_entry():
-    values = {
-        "login_id": request.form.get("login_id", "").strip(),
-        "recipient": request.form.get("recipient", ""),
-        "basis": request.form.get("basis", ""),
-        "items": request.form.getlist("items"),
-        "date": request.form.get("date", ""),
-    }
-    customer = customer_by_login_id(values["login_id"]) if values["login_id"] else None
-    if customer is None:
-        return _ledger(errors={"login_id": m.CUSTOMER_NOT_FOUND}, values=values, status=400)
-    try:
-        row = record_disclosure(
-            customer,
-            recipient=values["recipient"],
-            legal_basis=values["basis"],
-            items=values["items"],
-            disclosed_on=values["date"],
-        )
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _ledger(errors=exc.errors, values=values, status=400)
-    except UnderCorrection as exc:
-        db.session.rollback()
-        return _ledger(errors={"items": am.message_for(exc)}, values=values, status=409)
-    note(g.staff, "disclosure_record", customer_id=customer.id, fields=row.item_keys)
-    flash(m.DISCLOSURE_RECORDED, "success")
-    return redirect(url_for("admin.disclosure_ledger_page"))
