@@ -124,9 +124,15 @@ def test_dashboard_shows_failed_sign_ins_since_the_previous_one(app, client, aut
     auth.logout()
     for _ in range(2):
         assert auth.step_one(customer, password="wrong-password-1").status_code == 200
+    # A wrong security-card answer after the right password is a failed sign-in too.
+    assert auth.step_one(customer).status_code == 302
+    first, last = auth.challenge()
+    right = customer.card_answer(first, last)
+    wrong = tuple(f"{(int(code) + 1) % 100:02d}" for code in right)
+    assert auth.answer_card(customer, wrong).status_code == 200
     auth.login(customer)
     html = client.get("/account").text
-    assert "지난 로그인 이후 로그인 실패 2회" in html
+    assert "지난 로그인 이후 로그인 실패 3회" in html
     assert "IP 127.0.0.1" in html
     # The next sign-in starts counting again.
     auth.logout()
