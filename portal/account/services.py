@@ -40,13 +40,15 @@ FAILED_SIGN_IN_KINDS = ("login_failure", "second_factor_failure")
 
 
 @dataclass(frozen=True, slots=True)
-class DashboardLine:
-    """A service line as the dashboard lists it (read as plain columns, not ORM objects)."""
+class LineRow:
+    """A service line as the dashboard and the profile list it (plain columns read in the
+    page's one statement, not ORM objects: building those cost more than the statement)."""
 
     service: str
     plan: str
     device_label: str
     activated_on: date
+    device_number: str = ""
 
     @property
     def service_name(self) -> str:
@@ -91,7 +93,7 @@ def dashboard_summary(customer: Customer | SignedIn) -> DashboardSummary:
         last_failure_ip=rows[0].failure_ip if rows else None,
         invoices=int(rows[0].invoices or 0) if rows else 0,
         lines=[
-            DashboardLine(row.service, row.plan, row.device_label, row.activated_on)
+            LineRow(row.service, row.plan, row.device_label, row.activated_on)
             for row in rows
             if row.line_id is not None
         ],
@@ -319,18 +321,21 @@ class ProfileFacts:
     under_correction: set[str]
     # billing's masked summary (billing.methods.MethodSummary), or None
     payment_method: object | None = None
+    lines: list[LineRow] = field(default_factory=list)
 
 
 def profile_facts(customer: Customer) -> ProfileFacts:
     """The masked identity number, and security, disclosure, inquiry and correction facts for
     /account/profile.
 
-    The facts come in one SELECT of scalar subqueries, so the profile page costs the same
-    number of statements however many sessions, codes or requests the customer has
-    (statement budget, tested).
+    The facts come in one SELECT of scalar subqueries, left-joined to the service lines (a
+    row per line, at least one), so the profile page costs the same number of statements
+    however many lines, sessions, codes or requests the customer has (statement budget,
+    tested).
     """
 
-    row = db.session.execute(_profile_facts_statement(), {"customer_id": customer.id}).one()
+    rows = db.session.execute(_profile_facts_statement(), {"customer_id": customer.id}).all()
+    row = rows[0]
     return ProfileFacts(
         payment_method=summarise(row.pm_kind, row.pm_holder, row.pm_bank, row.pm_last4),
         identity_field=customer.identity_field,
@@ -343,6 +348,11 @@ def profile_facts(customer: Customer) -> ProfileFacts:
         disclosures=row.disclosures or 0,
         inquiries=row.inquiries or 0,
         under_correction={n for n in CORRECTABLE_FIELDS if getattr(row, f"open_{n}")},
+        lines=[
+            LineRow(r.service, r.plan, r.device_label, r.activated_on, r.device_number)
+            for r in rows
+            if r.line_id is not None
+        ],
     )
 
 
@@ -384,7 +394,22 @@ def _profile_facts_statement():
     # The payment method (masked) in the same statement: billing's scalar subqueries, as
     # billing.summary.payment_method_summary runs them on its own.
     columns += method_exprs(cid)
-    return select(*columns)
+    facts = select(*columns).subquery("facts")
+    lines = ServiceLine.__table__
+    return (
+        select(
+            facts,
+            lines.c.id.label("line_id"),
+            lines.c.service,
+            lines.c.plan,
+            lines.c.device_label,
+            lines.c.device_number,
+            lines.c.activated_on,
+        )
+        .select_from(facts)
+        .outerjoin(lines, lines.c.customer_id == cid)
+        .order_by(lines.c.id)
+    )
 
 
 def mask_business_number(value: str | None) -> str:

@@ -97,6 +97,38 @@ def test_service_lines_show_the_service_name(app, db, signed_in, client):
     assert "<li>AnyTrack · 베이직 · " in dashboard and "<li>Spot · 스팟 플러스 · " in dashboard
 
 
+def test_profile_lists_only_the_customers_own_lines_in_order(
+    app, db, signed_in, client, make_customer
+):
+    assert "등록된 회선이 없습니다." in client.get("/account/profile").text
+    other = make_customer(login_id="otherline1")
+    for customer_id, label, number in (
+        (signed_in.id, "차량용", "010-1111-2222"),
+        (other.id, "남의 단말", "010-9999-0000"),
+        (signed_in.id, "가방용", "SP-0002"),
+    ):
+        db.session.add(
+            ServiceLine(
+                customer_id=customer_id,
+                service="spot",
+                plan="스팟",
+                device_label=label,
+                device_number=number,
+                activated_on=date(2024, 3, 4),
+            )
+        )
+    db.session.commit()
+    html = client.get("/account/profile").text
+    assert html.index("차량용") < html.index("가방용")
+    assert '<span class="nowrap">010-1111-2222</span>' in html and "SP-0002" in html
+    assert "남의 단말" not in html and "010-9999-0000" not in html
+    assert "2024-03-04" in html and "등록된 회선이 없습니다." not in html
+    # The facts still come once, not once per line.
+    facts = profile_facts(fresh(signed_in.id))
+    assert [line.device_label for line in facts.lines] == ["차량용", "가방용"]
+    assert facts.sessions == 1
+
+
 def test_card_serial_shows_only_its_last_four_digits(app, db, signed_in, client):
     card = active_card(signed_in.id)
     assert card is not None and serial_tail(card.serial) == card.serial[-4:]
