@@ -92,11 +92,7 @@ def dashboard_summary(customer: Customer | SignedIn) -> DashboardSummary:
         last_failure_at=rows[0].failure_at if rows else None,
         last_failure_ip=rows[0].failure_ip if rows else None,
         invoices=int(rows[0].invoices or 0) if rows else 0,
-        lines=[
-            LineRow(row.service, row.plan, row.device_label, row.activated_on)
-            for row in rows
-            if row.line_id is not None
-        ],
+        lines=_lines_of(rows),
     )
 
 
@@ -105,7 +101,6 @@ def _dashboard_statement():
     # Built once per process: composing this statement costs more than running it (~2 ms
     # of SQLAlchemy expression building per request); the customer is a bound parameter.
     customer_id = bindparam("customer_id", type_=Integer)
-    lines = ServiceLine.__table__
 
     # The newest login_success is this very session; the one before it is "최근 접속".
     previous_event = (
@@ -151,29 +146,40 @@ def _dashboard_statement():
         .scalar_subquery()
         .label("invoices"),
     ).subquery("previous_login")
-    stmt = (
+    return _with_lines(previous, customer_id)
+
+
+def _with_lines(one_row, customer_id):
+    """A one-row subquery of a page's facts, left-joined to the customer's service lines:
+    a row per line (in order), and one row without a line when there is none, so the
+    facts and the lines are one statement."""
+    lines = ServiceLine.__table__
+    return (
+        # Columns, not the ServiceLine entity: without an entity the statement runs as
+        # Core, and building ORM objects for a list the page only prints cost more than
+        # the statement.
         select(
-            previous.c.at,
-            previous.c.ip,
-            previous.c.balance,
-            previous.c.failures,
-            previous.c.failure_at,
-            previous.c.failure_ip,
-            previous.c.invoices,
-            # Columns, not the ServiceLine entity: without an entity the statement runs as
-            # Core, and building ORM objects for a list the page only prints cost more
-            # than the statement.
+            one_row,
             lines.c.id.label("line_id"),
             lines.c.service,
             lines.c.plan,
             lines.c.device_label,
+            lines.c.device_number,
             lines.c.activated_on,
         )
-        .select_from(previous)
+        .select_from(one_row)
         .outerjoin(lines, lines.c.customer_id == customer_id)
         .order_by(lines.c.id)
     )
-    return stmt
+
+
+def _lines_of(rows) -> list[LineRow]:
+    """The service lines of :func:`_with_lines`' rows."""
+    return [
+        LineRow(r.service, r.plan, r.device_label, r.activated_on, r.device_number)
+        for r in rows
+        if r.line_id is not None
+    ]
 
 
 # --- profile: see and edit (PRODUCT.md §3, policy §7) ----------------------------------------
@@ -348,11 +354,7 @@ def profile_facts(customer: Customer) -> ProfileFacts:
         disclosures=row.disclosures or 0,
         inquiries=row.inquiries or 0,
         under_correction={n for n in CORRECTABLE_FIELDS if getattr(row, f"open_{n}")},
-        lines=[
-            LineRow(r.service, r.plan, r.device_label, r.activated_on, r.device_number)
-            for r in rows
-            if r.line_id is not None
-        ],
+        lines=_lines_of(rows),
     )
 
 
@@ -394,22 +396,7 @@ def _profile_facts_statement():
     # The payment method (masked) in the same statement: billing's scalar subqueries, as
     # billing.summary.payment_method_summary runs them on its own.
     columns += method_exprs(cid)
-    facts = select(*columns).subquery("facts")
-    lines = ServiceLine.__table__
-    return (
-        select(
-            facts,
-            lines.c.id.label("line_id"),
-            lines.c.service,
-            lines.c.plan,
-            lines.c.device_label,
-            lines.c.device_number,
-            lines.c.activated_on,
-        )
-        .select_from(facts)
-        .outerjoin(lines, lines.c.customer_id == cid)
-        .order_by(lines.c.id)
-    )
+    return _with_lines(select(*columns).subquery("facts"), cid)
 
 
 def mask_business_number(value: str | None) -> str:
