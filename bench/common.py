@@ -96,13 +96,18 @@ def check_bench_database(url: str) -> None:
         raise SystemExit(f"refusing to use the database {name!r} for the bench")
 
 
+def admin_url(url: str) -> str:
+    """The server's ``postgres`` database, beside the one named in ``url``."""
+    return urllib.parse.urlparse(libpq_url(url))._replace(path="/postgres").geturl()
+
+
 def recreate_database(url: str) -> None:
     """Drop and create the PostgreSQL database named in ``url`` (never a protected one)."""
     import psycopg
 
     check_bench_database(url)
     name = database_name(url)
-    admin = urllib.parse.urlparse(libpq_url(url))._replace(path="/postgres").geturl()
+    admin = admin_url(url)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -130,6 +130,11 @@ def fill(conn, label: str, sql: str, total: int, **values) -> None:
         progress(label, hi, total, started)
 
 
+def notices_for(customers: int) -> int:
+    """One notice per 10 customers, at least 100."""
+    return max(customers // 10, 100)
+
+
 def generate(url: str, customers: int) -> dict:
     """Add the generated rows to the migrated database at ``url``; return the counts."""
     import psycopg
@@ -139,7 +144,7 @@ def generate(url: str, customers: int) -> dict:
         "security_events": customers * 10,
         "invoices": customers * 10,
         "invoice_items": customers * 10,
-        "notices": max(customers // 10, 100),
+        "notices": notices_for(customers),
     }
     with psycopg.connect(common.libpq_url(url)) as conn:
         conn.execute("SET synchronous_commit = off")
@@ -214,25 +219,30 @@ def make_dataset(url: str, customers: int) -> dict:
     return {"demo": demo, "counts": counts, "seconds": time.monotonic() - started}
 
 
-def exists(url: str) -> bool:
-    """Whether the dataset database is there and holds customers (a finished load)."""
+def exists(url: str, customers: int) -> bool:
+    """Whether the dataset at ``url`` is complete: at least ``customers`` customers and the
+    notices, which :func:`generate` writes last (each batch commits, so an interrupted build
+    leaves fewer; the demo data alone is not a dataset)."""
     import psycopg
 
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    name = common.database_name(url)
-    with psycopg.connect(common.libpq_url(admin)) as conn:
+    with psycopg.connect(common.admin_url(url)) as conn:
+        name = common.database_name(url)
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return False
     with psycopg.connect(common.libpq_url(url)) as conn:
-        found = conn.execute("SELECT to_regclass('customers') IS NOT NULL").fetchone()[0]
-        return bool(found and conn.execute("SELECT EXISTS (SELECT 1 FROM customers)").fetchone()[0])
+        if not conn.execute("SELECT to_regclass('notices') IS NOT NULL").fetchone()[0]:
+            return False
+        have_customers, have_notices = conn.execute(
+            "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM notices)"
+        ).fetchone()
+    return have_customers >= customers and have_notices >= notices_for(customers)
 
 
 def ensure(url: str, customers: int) -> None:
     """Build the dataset when it is missing, so each bench command is one command on a fresh
     clone; an existing one is reused as it is (``make bench-dataset`` rebuilds it)."""
     common.check_bench_database(url)
-    if exists(url):
+    if exists(url, customers):
         return
     common.log(f"{common.database_name(url)} is missing: building it ({customers:,} customers)")
     made = make_dataset(url, customers)

@@ -227,10 +227,11 @@ def test_dataset_generates_its_rows_and_nothing_is_past_retention(app, db, datab
     db.session.remove()
     url = db.engine.url.render_as_string(hide_password=False)
     # The bench commands build a dataset when it is missing: no database, or no customers.
-    assert not dataset.exists(url.rsplit("/", 1)[0] + "/bench_never_made")
-    assert not dataset.exists(url)
+    assert not dataset.exists(url.rsplit("/", 1)[0] + "/bench_never_made", 40)
+    assert not dataset.exists(url, 40)
     counts = dataset.generate(url, 40)
-    assert dataset.exists(url)
+    assert dataset.exists(url, 40)
+    assert not dataset.exists(url, 41)  # a smaller dataset is not the one asked for
     assert counts == {
         "customers": 40,
         "security_events": 400,
